@@ -23,8 +23,20 @@ class LineList(list[Any]):
     line: int = 0
 
 
+class LineStr(str):
+    """A string scalar from YAML that remembers its line."""
+
+    line: int = 0
+
+
 class _LineLoader(yaml.SafeLoader):
     pass
+
+
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> LineStr:
+    out = LineStr(loader.construct_scalar(node))
+    out.line = node.start_mark.line + 1
+    return out
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -49,6 +61,7 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def line_of(value: Any, default: int = 1) -> int:

@@ -1,0 +1,1 @@
+"""Accounts on file, their contacts, and the verification events recorded against them."""

@@ -1,0 +1,1 @@
+"""The append-only audit trail: who did what to which subject (ids and hashes only)."""

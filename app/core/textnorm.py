@@ -1,0 +1,141 @@
+"""Normalize attacker-written text against evasion while keeping a map back to the original.
+
+Two views are built from one original string:
+
+- ``clean``: markup stripped, Unicode NFKC, zero-width / bidi / other format characters removed,
+  confusable letters folded to Latin inside Latin-script text. spaCy and the entity patterns read it.
+- ``folded``: ``clean`` lower-cased, accents stripped and common leetspeak folded inside words that
+  mix letters with digits or symbols. Rule packs match against it.
+
+Each view keeps, per character, the span of the original it came from, so every match is reported
+as offsets into the text the helpdesk sent.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from app.core.confusables import CONFUSABLES, LEET
+
+# Invisible characters used to split words without changing how they look.
+_INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a"
+    "\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"
+)
+_TAG = re.compile(r"<(?:(script|style)\b[^>]{0,500}>.{0,20000}?</\1\s*>|/?[a-zA-Z!][^<>]{0,500}>)", re.S | re.I)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|td|h\d|blockquote|table|ul|ol)\b", re.I)
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_LOOKS_HTML = re.compile(r"<(?:[a-zA-Z]{1,10}\b[^<>]{0,200}|/[a-zA-Z]{1,10})>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
+_WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]+")
+_EMAILISH = re.compile(r"@[^\s@]*\.")
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A transformed text with, per character, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        if start >= end or not self.text:
+            pos = self.starts[start] if start < len(self.starts) else (self.ends[-1] if self.ends else 0)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _is_latin_text(text: str) -> bool:
+    """True when most letters are Latin, so stray Cyrillic/Greek look-alikes are evasion."""
+    latin = other = 0
+    for ch in text[:5000]:
+        if ch.isalpha():
+            if ch.isascii() or "LATIN" in unicodedata.name(ch, ""):
+                latin += 1
+            else:
+                other += 1
+    return latin >= other
+
+
+def _markup_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) for tags and entities when the text looks like HTML."""
+    if not _LOOKS_HTML.search(text):
+        return []
+    spans: list[tuple[int, int, str]] = []
+    for m in _TAG.finditer(text):
+        spans.append((m.start(), m.end(), "\n" if _BLOCK_TAG.match(m.group(0)) else " "))
+    for m in _ENTITY.finditer(text):
+        if not any(s <= m.start() < e for s, e, _ in spans):
+            spans.append((m.start(), m.end(), html.unescape(m.group(0))))
+    spans.sort()
+    return spans
+
+
+def clean_view(text: str) -> View:
+    """NFKC, invisible characters removed, markup stripped, confusables folded in Latin text."""
+    if text.isascii() and "<" not in text and "&" not in text:
+        return View(text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
+    fold_confusables = _is_latin_text(text)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    spans = _markup_spans(text)
+    span_i = 0
+    i, n = 0, len(text)
+    while i < n:
+        if span_i < len(spans) and spans[span_i][0] <= i:
+            s, e, repl = spans[span_i]
+            span_i += 1
+            if s < i:  # overlapping markup (entity inside a tag we already skipped)
+                continue
+            for ch in repl:
+                out.append(ch)
+                starts.append(s)
+                ends.append(e)
+            i = e
+            continue
+        # one cluster: a base character followed by combining marks (and invisibles between them)
+        j = i + 1
+        while j < n and (unicodedata.category(text[j]) in ("Mn", "Me") or text[j] in _INVISIBLE):
+            j += 1
+        cluster = "".join(c for c in text[i:j] if c not in _INVISIBLE)
+        if cluster:
+            normalized = unicodedata.normalize("NFKC", cluster)
+            for ch in normalized:
+                if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+                    continue  # a mark with no precomposed form: decoration used to split words
+                if fold_confusables:
+                    ch = CONFUSABLES.get(ch, ch)
+                out.append(ch)
+                starts.append(i)
+                ends.append(j)
+        i = j
+    return View("".join(out), tuple(starts), tuple(ends))
+
+
+def _strip_accent(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base.isascii() else ch
+
+
+def fold(clean: str) -> str:
+    """Lower-case, strip accents and fold leetspeak; the result has exactly len(clean) characters."""
+    chars = [c if len(c) == 1 else ch for ch in clean for c in (_strip_accent(ch).lower(),)]
+    for m in _WORD.finditer(clean):
+        word = m.group(0)
+        if not any(c.isalpha() for c in word) or not any(c in LEET for c in word):
+            continue
+        letters = sum(c.isalpha() for c in word)
+        if letters < 2 or letters * 2 < len(word) - 1:
+            continue  # an id or a code, not a word written in leetspeak
+        email_like = bool(_EMAILISH.search(clean, m.start(), min(len(clean), m.end() + 64)))
+        for k, c in enumerate(word, start=m.start()):
+            if c in LEET and not (c == "@" and email_like):
+                chars[k] = LEET[c]
+    return "".join(chars)

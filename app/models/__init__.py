@@ -1,0 +1,18 @@
+"""The ORM models, one concept per module. Importing this package registers every table on Base."""
+
+from app.models.account import Account, AccountContact
+from app.models.assessment import Assessment
+from app.models.audit import AuditEntry
+from app.models.tenant import Tenant
+from app.models.ticket import Ticket
+from app.models.verification import VerificationEvent
+
+__all__ = [
+    "Account",
+    "AccountContact",
+    "Assessment",
+    "AuditEntry",
+    "Tenant",
+    "Ticket",
+    "VerificationEvent",
+]

@@ -1,0 +1,1 @@
+"""Tenants: one per helpdesk installation; every other row belongs to exactly one."""

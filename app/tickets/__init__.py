@@ -1,0 +1,1 @@
+"""Tickets as last seen, and the assessments made of them."""
