@@ -6,7 +6,7 @@ commit: the caller that owns the unit of work uses `session_scope`, which commit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -111,6 +111,29 @@ def session_scope(bind: Engine | sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def insert_missing(
+    session: Session, model: type[Base], values: Mapping[str, Any], conflict_columns: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING: create a row unless it already exists.
+
+    Safe under concurrency (two webhooks for the same new ticket): the loser inserts nothing and
+    then reads the winner's row. Column defaults apply as for any insert.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg_stmt = pg_insert(model).values(dict(values))
+        session.execute(pg_stmt.on_conflict_do_nothing(index_elements=conflict_columns))
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        sqlite_stmt = sqlite_insert(model).values(dict(values))
+        session.execute(sqlite_stmt.on_conflict_do_nothing(index_elements=conflict_columns))
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
 def alembic_config(url: str | URL) -> Config:
     """An Alembic config for the packaged migrations, pointed at `url` (no alembic.ini needed)."""
     from alembic.config import Config
@@ -124,8 +147,14 @@ def alembic_config(url: str | URL) -> Config:
 
 
 def migrate(url: str | URL, revision: str = "head") -> None:
-    """`alembic upgrade <revision>` on `url`, creating a SQLite file's directory first."""
+    """`alembic upgrade <revision>` on `url`, creating a SQLite file's directory first.
+
+    In-memory SQLite is refused: the migrated database would vanish with the migration's connection.
+    """
     from alembic import command
 
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and _is_sqlite_memory(parsed):
+        raise ValueError("cannot migrate an in-memory SQLite database: use a file (tests: tmp_path)")
     ensure_sqlite_directory(url)
     command.upgrade(alembic_config(url), revision)

@@ -15,6 +15,7 @@ Redaction is a backstop: log ids and `fingerprint()`s, never ticket text or cont
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -39,26 +40,36 @@ _MAX_DEPTH = 6
 
 # Values of these keys (lower-cased, "-" read as "_") are replaced whole.
 SENSITIVE_KEYS = frozenset(
-    """
-    body text subject message messages content description comment comments note notes html snippet
-    email emails phone phones phone_number mobile address name first_name last_name full_name
-    display_name username requester_name token tokens access_token refresh_token id_token jwt
-    authorization cookie set_cookie password passwd secret client_secret api_key apikey private_key
-    credential credentials signature code otp pin verification_code ssn dob date_of_birth
-    """.split()
+    {
+        "body", "text", "subject", "message", "messages", "content", "description", "comment", "comments",
+        "note", "notes", "html", "snippet", "email", "emails", "phone", "phones", "phone_number", "mobile",
+        "address", "name", "first_name", "last_name", "full_name", "display_name", "username",
+        "requester_name", "token", "tokens", "access_token", "refresh_token", "id_token", "jwt",
+        "authorization", "cookie", "set_cookie", "password", "passwd", "secret", "client_secret", "api_key",
+        "apikey", "private_key", "credential", "credentials", "signature", "code", "otp", "pin",
+        "verification_code", "ssn", "dob", "date_of_birth"
+    }
 )
 # A key with one of these parts is sensitive too (`requester_email`, `ticket_body`, `x_auth_token`)...
 _SENSITIVE_PARTS = frozenset(
-    "email emails phone phones token tokens password passwd secret authorization cookie body text "
-    "subject jwt otp credential credentials".split()
+    {
+        "email", "emails", "phone", "phones", "token", "tokens", "password", "passwd", "secret",
+        "authorization", "cookie", "body", "text", "subject", "jwt", "otp", "credential", "credentials"
+    }
 )
 # ...unless its last part says the value is derived and harmless (`email_fp`, `body_len`, `token_type`).
 _SAFE_LAST_PARTS = frozenset(
-    "fp fingerprint hash sha256 count len length bytes size chars words id ids kind type present "
-    "verified status matched changed source domain ttl".split()
+    {
+        "fp", "fingerprint", "hash", "sha256", "count", "len", "length", "bytes", "size", "chars", "words",
+        "id", "ids", "kind", "type", "present", "verified", "status", "matched", "changed", "source",
+        "domain", "ttl"
+    }
 )
 # Values of these keys are written by us and are never scrubbed (a uuid4 hex request id is not a secret).
 _TRUSTED_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "duration_ms", "status", "method"})
+# Values of keys ending so are digests we computed: long hex is expected there, not a secret.
+_DIGEST_LAST_PARTS = frozenset({"hash", "sha256", "digest", "checksum", "fingerprint", "fp", "etag"})
+_LEADING_KEYS = {"timestamp": 0, "level": 1, "event": 2, "logger": 3, "request_id": 4}
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}")
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
@@ -92,14 +103,16 @@ def _phone(match: re.Match[str]) -> str:
 
 def _b64(match: re.Match[str]) -> str:
     found = match.group(0)
-    mixed = (
-        any(c.isupper() for c in found) and any(c.islower() for c in found) and any(c.isdigit() for c in found)
-    )
+    classes = (str.isupper, str.islower, str.isdigit)
+    mixed = all(any(test(c) for c in found) for test in classes)
     return "[redacted-secret]" if mixed else found
 
 
-def scrub_text(text: str, *, limit: int = MAX_STRING_CHARS) -> str:
-    """Remove contact details, tokens and secrets from free text (an event, an error, a traceback)."""
+def scrub_text(text: str, *, limit: int = MAX_STRING_CHARS, long_secrets: bool = True) -> str:
+    """Remove contact details, tokens and secrets from free text (an event, an error, a traceback).
+
+    `long_secrets=False` keeps long hex/base64 runs: for values logged as digests (`*_hash`, `*_sha256`).
+    """
     if len(text) > limit:
         text = text[:limit] + "...[truncated]"
     text = _BEARER.sub(r"\1\2[redacted]", text)
@@ -107,8 +120,9 @@ def scrub_text(text: str, *, limit: int = MAX_STRING_CHARS) -> str:
     text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _EMAIL.sub("[redacted-email]", text)
     text = _SHORT_CODE.sub(r"\1\2[redacted]", text)
-    text = _HEX_SECRET.sub("[redacted-secret]", text)
-    text = _B64_SECRET.sub(_b64, text)
+    if long_secrets:
+        text = _HEX_SECRET.sub("[redacted-secret]", text)
+        text = _B64_SECRET.sub(_b64, text)
     return _PHONE.sub(_phone, text)
 
 
@@ -130,10 +144,7 @@ def _scrub_value(value: Any, depth: int = 0) -> Any:
     if depth >= _MAX_DEPTH:
         return "[truncated]"
     if isinstance(value, Mapping):
-        return {
-            str(k): (REDACTED if is_sensitive_key(k) and v is not None else _scrub_value(v, depth + 1))
-            for k, v in value.items()
-        }
+        return {str(k): _redact_item(k, v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub_value(v, depth + 1) for v in value]
     if isinstance(value, BaseException):
@@ -146,24 +157,48 @@ def _scrub_value(value: Any, depth: int = 0) -> Any:
     return f"[redacted-object:{type(value).__name__}]"
 
 
+def _redact_item(key: object, value: Any, depth: int = 0) -> Any:
+    if is_sensitive_key(key):
+        return None if value is None else REDACTED
+    if isinstance(value, str) and str(key).lower().rsplit("_", 1)[-1] in _DIGEST_LAST_PARTS:
+        return scrub_text(value, long_secrets=False)
+    return _scrub_value(value, depth)
+
+
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor; the last one before rendering."""
     out: EventDict = {}
-    for key, value in event_dict.items():
+    ordered = sorted(event_dict.items(), key=lambda kv: _LEADING_KEYS.get(kv[0], len(_LEADING_KEYS)))
+    for key, value in ordered:
         if key in ("exception", "stack") and isinstance(value, str):
             out[key] = scrub_text(value, limit=MAX_TRACEBACK_CHARS)
         elif key == "event" and isinstance(value, str):
             out[key] = scrub_text(value)
         elif key in _TRUSTED_KEYS:
             out[key] = value if isinstance(value, str | int | float | None) else _scrub_value(value)
-        elif is_sensitive_key(key):
-            out[key] = None if value is None else REDACTED
         else:
-            out[key] = _scrub_value(value)
+            out[key] = _redact_item(key, value)
     return out
 
 
-class _RootHandler(logging.StreamHandler):  # type: ignore[type-arg]
+_LOGGED_MARK = "_deskguard_logged"
+
+
+def mark_logged(exc: BaseException) -> None:
+    """Note that `exc` was logged with its traceback, so a server re-logging it is dropped."""
+    with contextlib.suppress(AttributeError):
+        setattr(exc, _LOGGED_MARK, True)
+
+
+class _DropAlreadyLogged(logging.Filter):
+    """uvicorn logs "Exception in ASGI application" for errors our 500 handler already logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (record.name.startswith("uvicorn") and getattr(exc, _LOGGED_MARK, False))
+
+
+class _RootHandler(logging.StreamHandler[TextIO]):
     """The one handler Deskguard installs on the root logger; follows `sys.stdout` unless given a stream."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -213,6 +248,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
         level = logging.INFO
     handler = _RootHandler(stream)
     handler.setFormatter(build_formatter(settings))
+    handler.addFilter(_DropAlreadyLogged())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _RootHandler)]:
         root.removeHandler(old)

@@ -27,8 +27,22 @@ STATUSES = ("experimental", "test", "stable", "deprecated")
 LANGUAGES = ("en", "es", "fr", "de", "pt")
 _PACK_KEYS = {"pack", "language", "version", "description", "rules"}
 _RULE_KEYS = {
-    "id", "version", "status", "kind", "tactic", "action", "weight", "confidence", "explanation",
-    "phrases", "patterns", "unless", "tests", "false_positives", "references", "staff_claim",
+    "id",
+    "version",
+    "status",
+    "kind",
+    "tactic",
+    "action",
+    "weight",
+    "confidence",
+    "explanation",
+    "phrases",
+    "patterns",
+    "unless",
+    "tests",
+    "false_positives",
+    "references",
+    "staff_claim",
 }
 _ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+\.[a-z0-9_]+$")
 # Constructs that can make a backtracking regex super-linear, or read outside the match.
@@ -101,7 +115,7 @@ def fold_phrase(phrase: str) -> str:
 
 def phrase_regex(phrase: str) -> str:
     words = fold_phrase(phrase).split()
-    body = r"\s+".join(re.escape(w) for w in words)
+    body = r"\s+".join(_expand_il(re.escape(w)) for w in words)
     return rf"(?<![\w]){body}(?![\w])"
 
 
@@ -112,13 +126,14 @@ def _strings(path: Path, node: Any, key: str) -> list[str]:
     return list(value)
 
 
-def _compile(path: Path, node: Any, sources: list[str], what: str) -> re.Pattern[str]:
+def _compile(path: Path, node: Any, sources: list[str], what: str, generated: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Compile authored `sources` (checked for unsafe constructs) with already-safe `generated` ones."""
     for src in sources:
         for unsafe, why in _UNSAFE:
             if unsafe.search(src):
                 raise content_error(path, node, f"{what} pattern {src!r} uses {why}")
     try:
-        return re.compile("|".join(f"(?:{_expand_il(s)})" for s in sources))
+        return re.compile("|".join([f"(?:{_expand_il(s)})" for s in sources] + [f"(?:{g})" for g in generated]))
     except re.error as exc:
         raise content_error(path, node, f"{what} pattern does not compile: {exc}") from exc
 
@@ -174,17 +189,28 @@ def _rule(path: Path, pack: str, language: str, node: Any) -> Rule:
     phrases, patterns = _strings(path, node, "phrases"), _strings(path, node, "patterns")
     if not phrases and not patterns:
         raise content_error(path, node, f"{rid}: needs phrases or patterns")
-    regex = _compile(path, node, [phrase_regex(p) for p in phrases] + patterns, rid)
+    regex = _compile(path, node, patterns, rid, tuple(phrase_regex(p) for p in phrases))
     unless_src = _strings(path, node, "unless")
     unless = _compile(path, node, unless_src, f"{rid} unless") if unless_src else None
     tests_match, tests_no_match = _tests(path, node)
     return Rule(
-        id=rid, version=version, status=status, kind=kind, language=language, pack=pack,
-        tactic=tactic if kind == "signal" else "sensitive_action", action=action,
-        weight=float(weight), confidence=float(confidence),
-        explanation=node.get("explanation", ""), regex=regex, unless=unless,
+        id=rid,
+        version=version,
+        status=status,
+        kind=kind,
+        language=language,
+        pack=pack,
+        tactic=tactic if kind == "signal" else "sensitive_action",
+        action=action,
+        weight=float(weight),
+        confidence=float(confidence),
+        explanation=node.get("explanation", ""),
+        regex=regex,
+        unless=unless,
         staff_claim=bool(node.get("staff_claim", False)),
-        tests_match=tests_match, tests_no_match=tests_no_match, source=f"{path}:{line_of(node)}",
+        tests_match=tests_match,
+        tests_no_match=tests_no_match,
+        source=f"{path}:{line_of(node)}",
     )
 
 
@@ -230,4 +256,3 @@ def load_rules(directory: Path = PACK_DIR) -> RuleSet:
             seen[rule.id] = rule.source
             rules.append(rule)
     return RuleSet(rules=tuple(rules), content_hash=content_hash(files), files=tuple(files))
-

@@ -49,6 +49,9 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                # app.db makes SQLAlchemy emit BEGIN on SQLite, so DDL there is transactional too:
+                # a failed upgrade leaves the database as it was.
+                transactional_ddl=True,
             )
             with context.begin_transaction():
                 context.run_migrations()

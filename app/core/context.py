@@ -45,4 +45,5 @@ class Context:
     tenant_domains: tuple[str, ...] = ()
     playbook: str = "consumer"
     velocity_window_hours: int = 24
+    requester_key: str = ""  # the same key as RecentTicket.requester_key, for this ticket
     extra: dict[str, str] = field(default_factory=dict)

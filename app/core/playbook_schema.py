@@ -15,16 +15,23 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from app.core.ticket import AccountOnFile
-from app.core.vocabulary import ACTIONS, LEVELS, METHOD_STRENGTH, VERIFICATION_METHODS, level_rank
+from app.core.vocabulary import (
+    ACTIONS,
+    LEVELS,
+    METHOD_STRENGTH,
+    VERIFICATION_METHODS,
+    StepStatus,
+    level_rank,
+)
 from app.core.yamlsource import content_error, line_of
 from app.errors import ConfigError
 
 STATUSES = ("experimental", "test", "stable", "deprecated")
 CONTACT_KINDS = ("email", "phone", "any", "none")
-STEP_STATUSES = ("pending", "satisfied", "not_applicable")
+STEP_STATUSES: tuple[str, ...] = get_args(StepStatus)
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _TOP = ("id", "version", "status", "name", "description", "escalations", "no_contact_escalate",
@@ -162,8 +169,10 @@ class Checker:
         value = node[key]
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(node, f"{where}: {key} must be an integer")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise self.error(node, f"{where}: {key} {value} is out of range {low}..{high}")
+        if low is not None and value < low:
+            raise self.error(node, f"{where}: {key} {value} is out of range (at least {low})")
+        if high is not None and value > high:
+            raise self.error(node, f"{where}: {key} {value} is out of range (at most {high})")
         return value
 
     def choice(self, node: dict[str, Any], key: str, where: str, options: Collection[str]) -> str:
@@ -217,8 +226,8 @@ def parse_playbook(path: Path, data: Any, sha256: str = "") -> tuple[Playbook, d
     name = check.text(top, "name", where)
     description = check.text(top, "description", where)
     escalations = check.strings(top, "escalations", where, kind="queue")
-    if escalations[0] != "none":
-        raise check.error(top["escalations"], f"{where}: escalations must start with 'none'")
+    if escalations[0] != "none" or len(escalations) < 2:
+        raise check.error(top["escalations"], f"{where}: escalations must be 'none' then at least one queue")
     steps_raw = top["steps"]
     if not isinstance(steps_raw, dict) or not steps_raw:
         raise check.error(at(steps_raw, top), "steps: must be a non-empty mapping")
@@ -231,7 +240,7 @@ def parse_playbook(path: Path, data: Any, sha256: str = "") -> tuple[Playbook, d
         description=description,
         path=path,
         escalations=escalations,
-        no_contact_escalate=check.choice(top, "no_contact_escalate", where, escalations),
+        no_contact_escalate=check.choice(top, "no_contact_escalate", where, escalations[1:]),
         steps=steps,
         rules=_parse_rules(check, top, steps, escalations),
         tests=(),

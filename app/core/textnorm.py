@@ -31,7 +31,7 @@ _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|td|h\d|blockquote|table|ul|ol)\b"
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _LOOKS_HTML = re.compile(r"<(?:[a-zA-Z]{1,10}\b[^<>]{0,200}|/[a-zA-Z]{1,10})>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
 _WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]+")
-_EMAILISH = re.compile(r"@[^\s@]*\.")
+_DOMAIN_AFTER = re.compile(r"\.[a-zA-Z]")  # "name@example" followed by ".com": an email, not leetspeak
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +67,10 @@ def _markup_spans(text: str) -> list[tuple[int, int, str]]:
         return []
     spans: list[tuple[int, int, str]] = []
     for m in _TAG.finditer(text):
-        spans.append((m.start(), m.end(), "\n" if _BLOCK_TAG.match(m.group(0)) else " "))
+        spans.append((m.start(), m.end(), "\n" if _BLOCK_TAG.match(m.group(0)) else ""))
     for m in _ENTITY.finditer(text):
         if not any(s <= m.start() < e for s, e, _ in spans):
-            spans.append((m.start(), m.end(), html.unescape(m.group(0))))
+            spans.append((m.start(), m.end(), unicodedata.normalize("NFKC", html.unescape(m.group(0)))))
     spans.sort()
     return spans
 
@@ -134,7 +134,7 @@ def fold(clean: str) -> str:
         letters = sum(c.isalpha() for c in word)
         if letters < 2 or letters * 2 < len(word) - 1:
             continue  # an id or a code, not a word written in leetspeak
-        email_like = bool(_EMAILISH.search(clean, m.start(), min(len(clean), m.end() + 64)))
+        email_like = "@" in word and _DOMAIN_AFTER.match(clean, m.end()) is not None
         for k, c in enumerate(word, start=m.start()):
             if c in LEET and not (c == "@" and email_like):
                 chars[k] = LEET[c]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -33,7 +33,7 @@ class Account(Base):
         lazy="raise",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="AccountContact.id",
+        order_by="(AccountContact.position, AccountContact.id)",
     )
 
     def __repr__(self) -> str:
@@ -55,6 +55,7 @@ class AccountContact(Base):
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(320))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order given at the last upsert
 
     account: Mapped[Account] = relationship(back_populates="contacts", lazy="raise")
 

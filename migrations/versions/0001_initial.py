@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("account_pk", BIGINT_PK, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("value", sa.String(320), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_account_contacts"),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name="fk_account_contacts_tenant_id_tenants"

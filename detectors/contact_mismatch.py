@@ -1,0 +1,82 @@
+"""Contact mismatch: who wrote in, and the contacts written in the ticket, against what is on file."""
+
+from __future__ import annotations
+
+from app.core.entities import email_domain, normalize_email, normalize_phone, phones_match
+from app.core.freemail import is_disposable, is_free_mail
+from detectors.protocol import Analysis, Findings, Hit
+
+NAME = "contact_mismatch"
+
+
+def _hit(id_: str, weight: float, explanation: str, evidence=()) -> Hit:  # type: ignore[no-untyped-def]
+    return Hit(
+        id=id_,
+        detector=NAME,
+        tactic="contact_mismatch",
+        weight=weight,
+        explanation=explanation,
+        evidence=tuple(evidence),
+    )
+
+
+class ContactMismatchDetector:
+    name = NAME
+
+    def detect(self, analysis: Analysis, prior: Findings) -> Findings:
+        ticket, account = analysis.ticket, analysis.context.account
+        out = Findings()
+        requester_email = normalize_email(ticket.requester.email) if ticket.requester.email else ""
+        on_file_emails = {normalize_email(e) for e in account.emails} if account else set()
+        on_file_phones = list(account.phones) if account else []
+        domain = email_domain(requester_email) if requester_email else ""
+
+        if requester_email and on_file_emails and requester_email not in on_file_emails:
+            out.hits.append(
+                _hit(
+                    "builtin.contact.requester_email_not_on_file",
+                    20,
+                    "Written from an email address that is not the one on file",
+                )
+            )
+        requester_phone = normalize_phone(ticket.requester.phone) if ticket.requester.phone else ""
+        if requester_phone and on_file_phones and not any(phones_match(requester_phone, p) for p in on_file_phones):
+            out.hits.append(
+                _hit(
+                    "builtin.contact.requester_phone_not_on_file",
+                    15,
+                    "Contacted from a phone number that is not the one on file",
+                )
+            )
+        if domain and is_disposable(domain):
+            out.hits.append(_hit("builtin.contact.disposable_sender", 20, "Written from a disposable email service"))
+
+        new_contacts = []
+        for entity in analysis.entities:
+            if analysis.text.in_quote(entity.start):
+                continue
+            if (entity.kind == "email" and entity.value not in on_file_emails and entity.value != requester_email) or (
+                entity.kind == "phone" and not any(phones_match(entity.value, p) for p in on_file_phones)
+            ):
+                new_contacts.append(entity)
+        if new_contacts and account is not None:
+            out.hits.append(
+                _hit(
+                    "builtin.contact.new_contact_in_text",
+                    12,
+                    "Gives an email or phone in the ticket that is not on file",
+                    (analysis.evidence(e.start, e.end) for e in new_contacts[:5]),
+                )
+            )
+
+        staff_claim = [h for h in prior.hits if h.staff_claim and not h.quoted]
+        if staff_claim and domain and is_free_mail(domain):
+            out.hits.append(
+                _hit(
+                    "builtin.contact.freemail_claims_staff",
+                    20,
+                    "Claims a staff or executive role from a free-mail address",
+                    staff_claim[0].evidence[:1],
+                )
+            )
+        return out
