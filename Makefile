@@ -29,6 +29,7 @@ run: db
 test: install
 	$(BIN)/deskguard detectors test
 	$(BIN)/ruff check .
+	$(BIN)/mypy app detectors playbooks integrations
 	$(BIN)/pytest
 
 token: install

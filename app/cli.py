@@ -30,6 +30,14 @@ cli.add_typer(tenants_cli, name="tenants")
 SCORE_BATCH = 64
 
 
+@cli.callback()
+def _setup() -> None:
+    """Logs go to standard error: standard output carries the command's data."""
+    from app.logging import configure_logging
+
+    configure_logging(get_settings(), stream=sys.stderr)
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
@@ -45,18 +53,21 @@ def db_upgrade() -> None:
 
 
 @detectors_cli.command("test")
-def detectors_test() -> None:
+def detectors_test(
+    packs: Annotated[Path | None, typer.Option(help="rule pack directory (default: the shipped packs)")] = None,
+    playbook_dir: Annotated[Path | None, typer.Option("--playbooks", help="playbook directory")] = None,
+) -> None:
     """Validate every rule pack, scoring file and playbook and run their inline tests."""
     from app.core.playbook import load_playbooks, run_playbook_tests
     from app.core.scoring import load_scoring
     from detectors.rule_tests import run_rule_tests
-    from detectors.rulepack import load_rules
+    from detectors.rulepack import PACK_DIR, load_rules
     from playbooks import PLAYBOOK_DIR
 
     try:
-        ruleset = load_rules()
+        ruleset = load_rules(packs or PACK_DIR)
         load_scoring()
-        playbooks = load_playbooks(PLAYBOOK_DIR)
+        playbooks = load_playbooks(playbook_dir or PLAYBOOK_DIR)
     except ConfigError as exc:
         raise _fail(f"FAIL {exc.message}") from None
     failures = run_rule_tests(ruleset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.assessment import Banner, RequiredStep, Signal
+from app.core.vocabulary import Level
 
 HEADLINE_MAX = 80
 _LEVEL_WORD = {"low": "Low risk", "medium": "Medium risk", "high": "High risk", "critical": "Critical risk"}
@@ -12,7 +13,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:-") + "…"
 
 
-def build_banner(level: str, signals: list[Signal], steps: list[RequiredStep]) -> Banner:
+def build_banner(level: Level, signals: list[Signal], steps: list[RequiredStep]) -> Banner:
     scored = [s for s in signals if s.points > 0]
     reasons = []
     for s in scored:

@@ -108,10 +108,15 @@ def emails(text: str) -> Iterator[Found]:
 def urls(text: str) -> Iterator[Found]:
     for m in _URL.finditer(text):
         surface = m.group()
-        while surface and surface[-1] in ".,;:!?'\")]}*":
-            if surface[-1] == ")" and surface.count("(") >= surface.count(")"):
-                break
-            surface = surface[:-1]
+        unmatched = surface.count(")") - surface.count("(")
+        end = len(surface)
+        while end and surface[end - 1] in ".,;:!?'\")]}*":
+            if surface[end - 1] == ")":
+                if unmatched <= 0:
+                    break  # the URL opened this bracket: (disambiguation)
+                unmatched -= 1
+            end -= 1
+        surface = surface[:end]
         host = url_host(surface)
         if "." in host and valid_host(host, strict=False):
             yield m.start(), m.start() + len(surface), _lower_authority(surface)

@@ -1,8 +1,9 @@
 """Phone numbers in ticket text: international and national formats, 7-15 digits.
 
-Dates, times, versions, IP addresses, thousands-grouped numbers, card numbers and references
-introduced by words such as "order", "ticket" or "#" are not phones. A run of digits without any
-separator counts only with a leading "+" or a phone word shortly before it ("call me on ...").
+Dates, times, versions, IP addresses, thousands-grouped numbers, card numbers, US social security
+numbers and references introduced by words such as "order", "ticket" or "#" are not phones. A run
+of digits without any separator counts only with a leading "+" or a phone word shortly before it
+("call me on ...").
 
 One bounded regex proposes a span (at most 24 characters, starting at a token boundary); Python
 checks its shape. The scan is linear in the text length.
@@ -19,9 +20,14 @@ Found = tuple[int, int, str]
 _PHONE = re.compile(r"(?<![\w@#$€£¥₹+.,/:%-])(?:\+\s?)?\(?\d[\d ().-]{5,22}\d(?![\w@/:%]|[.,-]\d)")
 _DIGIT_RUN = re.compile(r"\d+")
 _NON_DIGITS = re.compile(r"\D+")
+_SPACE = re.compile(" ")
+_LUHN_DOUBLE = str.maketrans("0123456789", "0246813579")  # digit -> digit sum of its double
 _CARD_NUMBER = re.compile(r"\d{4}(?:[ -]\d{4}){3}")
 _PARENS = re.compile(r"\(\d{1,5}\)")
-_DATE = re.compile(r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ](?:19|20)\d\d")
+# Dates (2024-05-01, 01.05.2024) and the US social security number shape (123-45-6789).
+_NOT_A_NUMBER_SHAPE = re.compile(
+    r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ](?:19|20)\d\d|\d{3}-\d{2}-\d{4}"
+)
 _PHONE_SEPARATORS = frozenset({" ", ".", "-", ")", ") ", ")-", " (", "("})
 _PHONE_CONTEXT = re.compile(
     r"\b(?:phone|tel|mobile|cell|call|text|sms|whatsapp|signal|number|fax|contact|reach|dial|"
@@ -55,7 +61,7 @@ def _phone_in_span(surface: str, text: str, start: int) -> tuple[int, int] | Non
     """
     if surface[0] != "+" and _looks_like_card_number(surface):
         return None
-    cuts = [k for k, ch in enumerate(surface) if ch == " "]
+    cuts = [m.start() for m in _SPACE.finditer(surface)]
     firsts = [0] + [k + 1 for k in cuts[:1] if surface[k + 1].isdigit() or surface[k + 1] == "("]
     ends = [len(surface), *(k for k in reversed(cuts) if surface[k - 1].isdigit())][:7]
     runs = [m.span() for m in _DIGIT_RUN.finditer(surface)]
@@ -80,20 +86,21 @@ def _looks_like_card_number(surface: str) -> bool:
         return True
     if not 13 <= len(_NON_DIGITS.sub("", surface)) <= 19:
         return False
-    digits = [int(ch) for ch in surface if ch.isdigit()]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
+    digits = _NON_DIGITS.sub("", surface)
+    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLE)))
     return total % 10 == 0
 
 
 def _valid_phone(surface: str, text: str, start: int) -> bool:
+    """Shape checks on one candidate; ``text`` and ``start`` give the words before it."""
     plus = surface.startswith("+")
     body = surface[1:].lstrip() if plus else surface
-    if not 7 <= sum(ch.isdigit() for ch in body) <= 15 or body.count(" ") > 6:
+    if not 7 <= len(_NON_DIGITS.sub("", body)) <= 15 or body.count(" ") > 6:
         return False
     groups = _DIGIT_RUN.findall(body)
     parts = _DIGIT_RUN.split(body)
     inner = parts[1:-1]
-    if not 7 <= sum(map(len, groups)) <= 15 or parts[0] not in ("", "(") or parts[-1]:
+    if parts[0] not in ("", "(") or parts[-1]:
         return False
     opens = body.count("(")
     if opens != body.count(")") or opens > 1 or (opens and not _PARENS.search(body)):
@@ -101,7 +108,7 @@ def _valid_phone(surface: str, text: str, start: int) -> bool:
     if any(sep not in _PHONE_SEPARATORS for sep in inner):
         return False
     kinds = {c for sep in inner for c in sep if c in " .-"}
-    if ("." in kinds and len(kinds) > 1) or _DATE.fullmatch(body):
+    if ("." in kinds and len(kinds) > 1) or _NOT_A_NUMBER_SHAPE.fullmatch(body):
         return False
     if len(groups) == 1:
         return plus or bool(_PHONE_CONTEXT.search(text, max(0, start - 40), start))

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from app.core.assessment import Evidence, RequestedAction, Signal
-from app.core.vocabulary import ACTIONS, TACTICS
+from app.core.vocabulary import ACTIONS, TACTICS, Level
 from app.core.yamlsource import content_error, load_yaml
 from app.errors import ConfigError
 from detectors.protocol import ActionHit, Findings, Hit
@@ -56,8 +57,8 @@ class ScoringConfig:
     combinations: tuple[Combination, ...]
     path: Path
 
-    def level_for(self, score: int) -> str:
-        return next((level for level, floor in self.floors if score >= floor), "low")
+    def level_for(self, score: int) -> Level:
+        return cast(Level, next((level for level, floor in self.floors if score >= floor), "low"))
 
 
 def load_scoring(path: Path = SCORING_FILE) -> ScoringConfig:
@@ -132,7 +133,7 @@ def _signal(hit: Hit, points: float) -> Signal:
     )
 
 
-def score(findings: Findings, config: ScoringConfig) -> tuple[int, str, list[Signal], list[RequestedAction]]:
+def score(findings: Findings, config: ScoringConfig) -> tuple[int, Level, list[Signal], list[RequestedAction]]:
     actions = merge_actions(findings.actions)
     signals: list[Signal] = []
     by_action = sorted(actions, key=lambda a: -config.action_points[a.action])

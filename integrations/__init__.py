@@ -1,0 +1,1 @@
+"""Helpdesk adapters: one per helpdesk, each verifying, parsing and writing back (see DESIGN.md)."""
