@@ -14,22 +14,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core import context as core_context
+from app.core.entities import normalize_email, normalize_phone
 from app.core.ticket import AccountOnFile, RecentChange
 from app.core.vocabulary import METHOD_STRENGTH
 from app.db import insert_missing
 from app.errors import InvalidInput, NotFound
 from app.models.account import Account, AccountContact
 from app.models.verification import VerificationEvent
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def normalize_phone(value: str) -> str:
-    stripped = value.strip()
-    digits = "".join(ch for ch in stripped if ch.isdigit())
-    return f"+{digits}" if digits and stripped.startswith("+") else digits
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -91,9 +82,7 @@ def upsert_account(
         if (kind, value) in current:
             current[kind, value].position = position
         else:
-            account.contacts.append(
-                AccountContact(tenant_id=tenant_id, kind=kind, value=value, position=position)
-            )
+            account.contacts.append(AccountContact(tenant_id=tenant_id, kind=kind, value=value, position=position))
     session.flush()
     return account
 

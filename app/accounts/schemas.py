@@ -6,18 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.ticket import RecentChange
+from app.core.ticket import AccountDetails, AccountOnFile
 from app.core.vocabulary import VerificationMethod
 
 
-class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(default="", max_length=300)
-    emails: list[str] = Field(default_factory=list, max_length=50)
-    phones: list[str] = Field(default_factory=list, max_length=50)
-    roles: list[str] = Field(default_factory=list, max_length=50)
-    recent_changes: list[RecentChange] = Field(default_factory=list, max_length=200)
+class AccountIn(AccountDetails):
+    """PUT /v1/accounts/{id}: the account's contacts on file, roles and recent changes."""
 
     @field_validator("emails")
     @classmethod
@@ -37,13 +31,7 @@ class AccountIn(BaseModel):
         return v
 
 
-class AccountOut(BaseModel):
-    id: str
-    name: str
-    emails: list[str]
-    phones: list[str]
-    roles: list[str]
-    recent_changes: list[RecentChange]
+class AccountOut(AccountOnFile):
     updated_at: datetime
 
 
@@ -60,8 +48,9 @@ class VerificationIn(BaseModel):
 
 
 class VerificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
-    account_id: str
     method: str
     strength: int
     actor: str

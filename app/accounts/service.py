@@ -23,16 +23,7 @@ APPROVER_ONLY = frozenset({"manager_approval"})
 
 
 def account_out(account: Account) -> AccountOut:
-    on_file = accounts.account_on_file(account)
-    return AccountOut(
-        id=on_file.id,
-        name=on_file.name,
-        emails=on_file.emails,
-        phones=on_file.phones,
-        roles=on_file.roles,
-        recent_changes=on_file.recent_changes,
-        updated_at=account.updated_at,
-    )
+    return AccountOut(**dict(accounts.account_on_file(account)), updated_at=account.updated_at)
 
 
 def put_account(session: Session, principal: Principal, account_id: str, body: AccountIn) -> AccountOut:
@@ -121,14 +112,4 @@ def record_verification(
         account_id,
         {"method": body.method, "event_id": event.id, "ticket_id": body.ticket_id},
     )
-    return VerificationOut(
-        id=event.id,
-        account_id=account_id,
-        method=event.method,
-        strength=event.strength,
-        actor=event.actor,
-        verified_at=event.verified_at,
-        expires_at=event.expires_at,
-        evidence_ref=event.evidence_ref,
-        ticket_id=event.ticket_id,
-    )
+    return VerificationOut.model_validate(event)

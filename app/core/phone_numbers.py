@@ -107,6 +107,9 @@ def _valid_phone(surface: str, text: str, start: int) -> bool:
         return False
     if any(sep not in _PHONE_SEPARATORS for sep in inner):
         return False
+    hyphen = body.find("-")
+    if hyphen != -1 and " " in body[hyphen:]:
+        return False  # "555-1234 555-9876" is two numbers, not one
     kinds = {c for sep in inner for c in sep if c in " .-"}
     if ("." in kinds and len(kinds) > 1) or _NOT_A_NUMBER_SHAPE.fullmatch(body):
         return False

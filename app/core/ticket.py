@@ -43,8 +43,9 @@ class RecentChange(_Strict):
     detail: str = Field(default="", max_length=500)
 
 
-class AccountOnFile(_Strict):
-    id: str = Field(min_length=1, max_length=200)
+class AccountDetails(_Strict):
+    """What is on file for an account, without its id."""
+
     name: str = Field(default="", max_length=300)
     emails: list[str] = Field(default_factory=list, max_length=50)
     phones: list[str] = Field(default_factory=list, max_length=50)
@@ -55,6 +56,10 @@ class AccountOnFile(_Strict):
     @classmethod
     def _lower_emails(cls, v: list[str]) -> list[str]:
         return [e.strip().lower() for e in v if e.strip()]
+
+
+class AccountOnFile(AccountDetails):
+    id: str = Field(min_length=1, max_length=200)
 
 
 class Ticket(_Strict):

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.repository import normalize_email
 from app.core import assessment as core_assessment
 from app.core.context import RecentTicket
+from app.core.entities import normalize_email
 from app.db import insert_missing
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.account import Account

