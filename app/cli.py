@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from app.errors import ConfigError, DeskguardError
+from app.evaluation.commands import eval_command, scenarios_cli
 from app.settings import get_settings
 
 cli = typer.Typer(
@@ -26,6 +27,8 @@ tenants_cli = typer.Typer(no_args_is_help=True, help="Tenants.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(detectors_cli, name="detectors")
 cli.add_typer(tenants_cli, name="tenants")
+cli.add_typer(scenarios_cli, name="scenarios")
+cli.command("eval")(eval_command)
 
 SCORE_BATCH = 64
 

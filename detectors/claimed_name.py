@@ -34,11 +34,11 @@ class ClaimedNameDetector:
         if any(h.id.endswith(".guardian") for h in prior.hits):
             return out
         on_file = _tokens(account.name)
-        folded = analysis.text.folded
+        clean = analysis.text.text
         for ent in analysis.doc.ents:
             if ent.label_ != "PERSON" or analysis.text.in_quote(ent.start_char):
                 continue
-            before = folded[max(0, ent.start_char - 20) : ent.start_char].rstrip(" ,:")
+            before = fold(clean[max(0, ent.start_char - 20) : ent.start_char]).rstrip(" ,:")
             if not _INTRO.search(before):
                 continue
             claimed = _tokens(ent.text)

@@ -60,12 +60,17 @@ class ContactMismatchDetector:
             ):
                 new_contacts.append(entity)
         if new_contacts and account is not None:
+            # From the contact on file, a new address is usually the change itself; from anyone else it
+            # is where an attacker wants codes and links to go.
+            on_file_sender = ticket.requester.authenticated or (requester_email and requester_email in on_file_emails)
             out.hits.append(
-                _hit(
-                    "builtin.contact.new_contact_in_text",
-                    12,
-                    "Gives an email or phone in the ticket that is not on file",
-                    (analysis.evidence(e.start, e.end) for e in new_contacts[:5]),
+                Hit(
+                    id="builtin.contact.new_contact_in_text",
+                    detector=NAME,
+                    tactic="new_contact",
+                    weight=5 if on_file_sender else 12,
+                    explanation="Gives an email or phone in the ticket that is not on file",
+                    evidence=tuple(analysis.evidence(e.start, e.end) for e in new_contacts[:5]),
                 )
             )
 

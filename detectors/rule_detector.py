@@ -22,6 +22,11 @@ def _sentence(folded: str, start: int, end: int) -> tuple[int, int]:
 
 def rule_matches(rule: Rule, text: TicketText) -> Iterator[tuple[int, int]]:
     """Spans (in clean-text offsets) where the rule matches and no `unless` context cancels it."""
+    for start, end in _folded_matches(rule, text):
+        yield text.clean_span(start, end)
+
+
+def _folded_matches(rule: Rule, text: TicketText) -> Iterator[tuple[int, int]]:
     folded = text.folded
     for m in rule.regex.finditer(folded):
         if m.end() == m.start():

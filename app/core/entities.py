@@ -26,7 +26,7 @@ Spans and values per kind (``text[e.start:e.end]`` is always the matched surface
 - ``order_id`` / ``account_id``: the whole phrase ("order #12345"); value the id, upper-cased.
 - ``card_last4``: the whole phrase ("card ending in 4242", "**** 4242"); value the four digits.
 - ``amount``: currency and number; value like ``"1200.50 USD"`` (integer when written without
-  decimals, ``"$"`` read as USD).
+  decimals, ``"$"`` read as USD, ``k``/``M``/``bn`` multiplied out: ``"$250k"`` -> ``"250000 USD"``).
 - ``iban``: a checksum-valid IBAN, spaced or not; value upper-case without spaces.
 """
 

@@ -33,7 +33,8 @@ _HOST_END = r"(?![\w-]|\.[^\W_])"
 _EMAIL = re.compile(rf"(?<![\w.%+-])[\w.%+-]{{1,64}}@(?P<host>{_HOST}){_HOST_END}")
 _URL = re.compile(r"(?<![\w@.\-/])(?:(?i:https?)://|(?i:www)\.)[^\s<>\"'`{}|\\^]{1,2000}")
 _DOMAIN = re.compile(rf"(?<![\w@.\-/:\\]){_HOST}{_HOST_END}")
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?= ?[A-Za-z0-9])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})  # A=10 ... Z=35
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -48,7 +49,7 @@ _ID = r"(?P<id>[A-Za-z0-9](?:[A-Za-z0-9]|[-/_.](?=[A-Za-z0-9])){2,31})(?![\w-])"
 
 def _keyword_id(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
-        rf"(?<!\w)(?:{_alternation(keywords)})(?!\w)"
+        rf"(?<!\w)(?=[^\W\d_])(?:{_alternation(keywords)})(?!\w)"
         rf"(?P<q>\s{{0,3}}(?:{_QUALIFIER}))?"
         rf"(?P<sep>[\s:#=]{{0,4}}(?:(?:is|was|es|est|ist)\s{{1,3}}[:#]?\s{{0,2}})?)"
         rf"{_ID}",
@@ -61,7 +62,7 @@ _ACCOUNT = _keyword_id(ACCOUNT_KEYWORDS)
 
 _CARD_WORD = r"(?:card|visa|mastercard|amex|debit\s{1,3}card|credit\s{1,3}card|tarjeta|carte|karte)"
 _CARD = re.compile(
-    rf"(?<!\w)(?:"
+    rf"(?<!\w)(?=[^\W\d_])(?:"
     rf"(?:{_CARD_WORD}\s{{1,3}}(?:number\s{{1,3}})?)?"
     r"(?:ending|ends|ended|terminada|terminando|termina|finissant|se\s{1,3}terminant|endet|endend)"
     r"(?:\s{1,3}(?:in|with|on|en|par|auf|mit))?"
@@ -69,11 +70,11 @@ _CARD = re.compile(
     rf"(?:\s{{1,3}}(?:of|on)\s{{1,3}}(?:my|the)\s{{1,3}}{_CARD_WORD})?(?:\s{{1,3}}(?:are|is))?"
     r"|[uú]ltimos\s{1,3}(?:4|cuatro)\s{1,3}(?:d[ií]gitos|n[uú]meros)"
     r"(?:\s{1,3}de\s{1,3}(?:mi|la)\s{1,3}tarjeta|\s{1,3}son)?"
-    r"|(?:[*•xX]{4}[ -]?){1,3}(?=\d)"
     r")[\s:#=*•-]{0,4}(?P<last4>\d{4})(?!\d)",
     re.I,
 )
-_CARD_EXPLICIT = re.compile(rf"{_CARD_WORD}|tarjeta|[*•xX]{{4}}", re.I)
+_MASKED_CARD = re.compile(r"(?<![\w*•])(?:[*•xX]{4}[ -]?){1,3}(?P<last4>\d{4})(?!\d)")  # **** **** **** 4242
+_CARD_EXPLICIT = re.compile(rf"{_CARD_WORD}|tarjeta", re.I)
 _NOT_A_CARD = re.compile(
     r"(?:phone|mobile|cell|tel|sim|ssn|social|account|acct|iban|year|quarter|period|fiscal|"
     r"m[oó]vil|tel[eé]fono|cuenta|compte|konto|handy)\W{1,3}(?:\w+\W{1,3}){0,3}$",
@@ -85,10 +86,12 @@ _CODES = "|".join(sorted(CURRENCY_CODES))
 _WORDS = "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True))
 _NUM = r"\d{1,12}(?:[.,']\d{3}){0,5}(?:[.,]\d{1,2})?"
 _NUM_SPACED = r"\d{1,12}(?:[.,' ]\d{3}){0,5}(?:[.,]\d{1,2})?"
+_MULTIPLIERS = {"k": 10**3, "K": 10**3, "M": 10**6, "bn": 10**9}
+_MULTIPLIER = "bn|[kKM]"  # $250k, €1.5M, 2bn USD
 _AMOUNT = re.compile(
     rf"(?<![\w.,$€£¥₹₽₩₺₪₦])(?:"
-    rf"(?P<pre>{_SYMBOLS}|(?:{_CODES})(?![A-Za-z]))\s?(?P<n1>{_NUM})"
-    rf"|(?P<n2>{_NUM_SPACED})\s?(?P<suf>{_SYMBOLS}|(?:{_CODES})|(?i:{_WORDS}))"
+    rf"(?P<pre>{_SYMBOLS}|(?:{_CODES})(?![A-Za-z]))\s?(?P<n1>{_NUM})(?P<k1>{_MULTIPLIER})?"
+    rf"|(?P<n2>{_NUM_SPACED})(?P<k2>{_MULTIPLIER})?\s?(?P<suf>{_SYMBOLS}|(?:{_CODES})|(?i:{_WORDS}))"
     r")(?!\w|[.,]\d)"
 )
 _DECIMALS = re.compile(r"[.,](\d{1,2})$")
@@ -162,31 +165,35 @@ def _lower_authority(url: str) -> str:
 
 
 def ibans(text: str) -> Iterator[Found]:
-    for m in _IBAN_START.finditer(text):
-        length = IBAN_LENGTHS.get(m.group()[:2])
-        if length is None:
+    pos = 0
+    while (m := _IBAN.search(text, pos)) is not None:
+        pos = m.start() + 4
+        length = IBAN_LENGTHS.get(m.group(1))
+        compact = m.group().replace(" ", "")
+        if length is None or len(compact) < length or not iban_checksum_ok(compact[:length]):
             continue
-        chars: list[str] = []
-        i, n = m.start(), len(text)
-        while i < n and len(chars) < length:
-            ch = text[i]
-            if ch.isascii() and ch.isalnum():
-                chars.append(ch.upper())
-            elif not (ch == " " and chars and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalnum()):
-                break
-            i += 1
-        if len(chars) == length and not (i < n and text[i].isalnum()):
-            iban = "".join(chars)
-            if iban_checksum_ok(iban):
-                yield m.start(), i, iban
+        end = m.start() + _end_of_nth_alnum(m.group(), length)
+        if end < len(text) and text[end].isalnum():
+            continue  # longer than the country's IBAN: some other code
+        yield m.start(), end, compact[:length].upper()
+        pos = end
+
+
+def _end_of_nth_alnum(surface: str, n: int) -> int:
+    seen = 0
+    for i, ch in enumerate(surface):
+        seen += ch != " "
+        if seen == n:
+            return i + 1
+    return len(surface)
 
 
 def iban_checksum_ok(iban: str) -> bool:
-    """ISO 13616 / ISO 7064 mod 97-10 on an upper-case IBAN without spaces."""
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban.isalnum() or not iban[2:4].isdigit():
+    """ISO 13616 length for the country and ISO 7064 mod 97-10 checksum; spaces and case ignored."""
+    iban = iban.replace(" ", "").upper()
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not (iban.isascii() and iban.isalnum() and iban[2:4].isdigit()):
         return False
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    return int((iban[4:] + iban[:4]).translate(_IBAN_LETTERS)) % 97 == 1
 
 
 def _keyword_ids(pattern: re.Pattern[str], text: str) -> Iterator[Found]:
@@ -211,18 +218,28 @@ def card_last4s(text: str) -> Iterator[Found]:
         if not _CARD_EXPLICIT.search(m.group()) and _NOT_A_CARD.search(text, max(0, m.start() - 40), m.start()):
             continue
         yield m.start(), m.end(), m.group("last4")
+    for m in _MASKED_CARD.finditer(text):
+        yield m.start(), m.end(), m.group("last4")
 
 
 def amounts(text: str) -> Iterator[Found]:
     for m in _AMOUNT.finditer(text):
         marker = m.group("pre") or m.group("suf")
         code = CURRENCY_SYMBOLS.get(marker) or CURRENCY_WORDS.get(marker.lower()) or marker
-        yield m.start(), m.end(), f"{_number(m.group('n1') or m.group('n2'))} {code}"
+        number = _number(m.group("n1") or m.group("n2"), _MULTIPLIERS.get(m.group("k1") or m.group("k2") or "", 1))
+        yield m.start(), m.end(), f"{number} {code}"
 
 
-def _number(surface: str) -> str:
-    """'1.200,50' -> '1200.50'; '1,200' -> '1200'; a trailing 1-2 digit group is the decimal part."""
+def _number(surface: str, multiplier: int = 1) -> str:
+    """'1.200,50' -> '1200.50'; '1,200' -> '1200'; a trailing 1-2 digit group is the decimal part.
+
+    With a multiplier ('1.5' and 10**6) the result is whole when it can be: '1500000'.
+    """
     decimals = _DECIMALS.search(surface)
     whole = surface[: decimals.start()] if decimals else surface
-    integer = str(int("".join(ch for ch in whole if ch.isdigit())))
-    return f"{integer}.{decimals.group(1).ljust(2, '0')}" if decimals else integer
+    integer = int("".join(ch for ch in whole if ch.isdigit()))
+    cents = int(decimals.group(1).ljust(2, "0")) if decimals else None
+    if multiplier == 1:
+        return f"{integer}.{cents:02d}" if cents is not None else str(integer)
+    total = integer * 100 * multiplier + (cents or 0) * multiplier
+    return str(total // 100) if total % 100 == 0 else f"{total // 100}.{total % 100:02d}"

@@ -92,24 +92,25 @@ def _looks_like_card_number(surface: str) -> bool:
 
 
 def _valid_phone(surface: str, text: str, start: int) -> bool:
-    """Shape checks on one candidate; ``text`` and ``start`` give the words before it."""
+    """Shape checks on one candidate of 7-15 digits; ``text`` and ``start`` give the words before it.
+
+    Cheap string tests come first: this runs on every candidate of an attacker-written text.
+    """
     plus = surface.startswith("+")
     body = surface[1:].lstrip() if plus else surface
-    if not 7 <= len(_NON_DIGITS.sub("", body)) <= 15 or body.count(" ") > 6:
-        return False
-    groups = _DIGIT_RUN.findall(body)
-    parts = _DIGIT_RUN.split(body)
-    inner = parts[1:-1]
-    if parts[0] not in ("", "(") or parts[-1]:
-        return False
-    opens = body.count("(")
-    if opens != body.count(")") or opens > 1 or (opens and not _PARENS.search(body)):
-        return False
-    if any(sep not in _PHONE_SEPARATORS for sep in inner):
+    if body.count(" ") > 6:
         return False
     hyphen = body.find("-")
     if hyphen != -1 and " " in body[hyphen:]:
         return False  # "555-1234 555-9876" is two numbers, not one
+    opens = body.count("(")
+    if opens != body.count(")") or opens > 1 or (opens and not _PARENS.search(body)):
+        return False
+    parts = _DIGIT_RUN.split(body)
+    inner = parts[1:-1]
+    if parts[0] not in ("", "(") or parts[-1] or any(sep not in _PHONE_SEPARATORS for sep in inner):
+        return False
+    groups = _DIGIT_RUN.findall(body)
     kinds = {c for sep in inner for c in sep if c in " .-"}
     if ("." in kinds and len(kinds) > 1) or _NOT_A_NUMBER_SHAPE.fullmatch(body):
         return False
@@ -133,5 +134,7 @@ def normalize_phone(s: str) -> str:
     plus = s.startswith("+")
     if plus:
         s = s.replace("(0)", "")
-    digits = "".join(ch for ch in s if "0" <= ch <= "9")
+    digits = _NON_DIGITS.sub("", s)
+    if not digits.isascii():
+        digits = "".join(str(int(ch)) for ch in digits)  # Arabic-Indic and other scripts' digits
     return "+" + digits if plus else digits

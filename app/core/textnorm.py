@@ -139,3 +139,31 @@ def fold(clean: str) -> str:
             if c in LEET and not (c == "@" and email_like):
                 chars[k] = LEET[c]
     return "".join(chars)
+
+
+# Letters written one at a time with separators ("p a s s w o r d", "r.e.s.e.t") to split words.
+_SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ ._\-]){2,}[^\W\d_](?![^\W\d_])")
+
+
+def fold_with_map(clean: str) -> tuple[str, tuple[int, ...]]:
+    """`fold(clean)` with letters spaced out to dodge matching joined again.
+
+    Returns the folded text and, per folded character, its index in `clean`.
+    """
+    folded = fold(clean)
+    if not _SPACED.search(folded):
+        return folded, tuple(range(len(folded)))
+    out: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in _SPACED.finditer(folded):
+        out.append(folded[pos : m.start()])
+        index.extend(range(pos, m.start()))
+        for k in range(m.start(), m.end(), 2):
+            out.append(folded[k])
+            index.append(k)
+        pos = m.end()
+    out.append(folded[pos:])
+    index.extend(range(pos, len(folded)))
+    return "".join(out), tuple(index)
+

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.assessment import Evidence
-from app.core.textnorm import View, clean_view, fold
+from app.core.textnorm import View, clean_view, fold_with_map
 from app.core.ticket import Ticket
 
 MAX_ANALYSED_CHARS = 20_000
@@ -44,7 +44,8 @@ class Segment:
 class TicketText:
     original: str
     clean: View  # over `original`
-    folded: str  # len(folded) == len(clean.text)
+    folded: str  # what rule packs match: lower case, accents, leetspeak and spaced-out letters folded
+    folded_index: tuple[int, ...]  # per folded character, its index in clean.text
     segments: tuple[Segment, ...]
     quoted: tuple[tuple[int, int], ...]  # spans of `clean.text` that quote someone else
     truncated: bool = False
@@ -52,6 +53,12 @@ class TicketText:
     @property
     def text(self) -> str:
         return self.clean.text
+
+    def clean_span(self, start: int, end: int) -> tuple[int, int]:
+        """A span of `folded` as a span of `clean.text`."""
+        if start >= end:
+            return self.folded_index[start] if start < len(self.folded_index) else len(self.clean.text), start
+        return self.folded_index[start], self.folded_index[end - 1] + 1
 
     def in_quote(self, start: int) -> bool:
         return any(s <= start < e for s, e in self.quoted)
@@ -122,10 +129,12 @@ def build_ticket_text(ticket: Ticket) -> TicketText:
         quoted.extend((lo + s, lo + e) for s, e in _quoted_spans(clean.text[lo:hi]))
     if not segments:
         segments.append(Segment(field="subject", message=None, start=0, end=0))
+    folded, folded_index = fold_with_map(clean.text)
     return TicketText(
         original=original,
         clean=clean,
-        folded=fold(clean.text),
+        folded=folded,
+        folded_index=folded_index,
         segments=tuple(segments),
         quoted=tuple(quoted),
         truncated=truncated,

@@ -45,6 +45,7 @@ Tactic = Literal[
     "payment_instrument",
     "scope_escalation",
     "contact_mismatch",
+    "new_contact",
     "claimed_identity",
     "lookalike_domain",
     "velocity",

@@ -164,7 +164,9 @@ CASES: list[tuple[str, list[E]]] = [
     ("I paid $1,200,000.00", [("amount", "$1,200,000.00", "1200000.00 USD")]),
     ("Frais : 10 000 €", [("amount", "10 000 €", "10000 EUR")]),
     ("CHF 1'000 überweisen", [("amount", "CHF 1'000", "1000 CHF")]),
-    ("try 500 times, 3 cats, 0.5 BTC", []),
+    ("wire $250k before noon", [("amount", "$250k", "250000 USD")]),
+    ("a €1.5M acquisition", [("amount", "€1.5M", "1500000 EUR")]),
+    ("try 500 times, 3 cats, 0.5 BTC, 10Kg", []),
     # --- iban
     ("IBAN: DE89 3704 0044 0532 0130 00", [("iban", "DE89 3704 0044 0532 0130 00", "DE89370400440532013000")]),
     ("pay GB82WEST12345698765432 now", [("iban", "GB82WEST12345698765432", "GB82WEST12345698765432")]),

@@ -97,3 +97,21 @@ def test_analysed_text_is_bounded_and_keeps_the_newest_messages() -> None:
     assert len(text.original) <= 20_000 + 10
     assert "newest request" in text.text
     assert text.truncated
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("reset my p a s s w o r d", "password"), ("turn off m.f.a now", "mfa"), ("r-e-s-e-t it", "reset")],
+)
+def test_spaced_out_letters_are_joined_and_mapped_back(text: str, word: str) -> None:
+    tt = build_ticket_text(Ticket(ticket_id="t", messages=[Message(body=text)]))
+    start = tt.folded.index(word)
+    c_start, c_end = tt.clean_span(start, start + len(word))
+    ev = tt.evidence(c_start, c_end)
+    surface = text[ev.start : ev.end]
+    assert surface.replace(" ", "").replace(".", "").replace("-", "").lower() == word
+
+
+def test_ordinary_text_is_not_joined() -> None:
+    tt = build_ticket_text(Ticket(ticket_id="t", messages=[Message(body="I am a big fan of U.S. sports")]))
+    assert tt.folded == tt.text.lower()

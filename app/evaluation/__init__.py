@@ -1,0 +1,1 @@
+"""Measured detection quality: labelled cases through the production core, metrics and reports."""
