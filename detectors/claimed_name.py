@@ -14,8 +14,7 @@ from detectors.protocol import Analysis, Findings, Hit
 
 NAME = "claimed_name"
 _INTRO = re.compile(
-    r"(this is|my name is|i am|i'm|im|it's|its|name's|soy|me llamo|je suis|je m'appelle|ich bin|ich heisse|"
-    r"sou|meu nome e)\s*$"
+    r"(this is|my name is|i am|i'm|im|it's|its|name's|me llamo|je m'appelle|ich heisse|meu nome e)\s*$"
 )
 
 
@@ -41,6 +40,8 @@ class ClaimedNameDetector:
             before = fold(clean[max(0, ent.start_char - 20) : ent.start_char]).rstrip(" ,:")
             if not _INTRO.search(before):
                 continue
+            if sum(w[:1].isupper() for w in ent.text.split()) < 2:
+                continue  # a full name, not a stray capitalised word the English model misread
             claimed = _tokens(ent.text)
             if claimed and not claimed & on_file:
                 out.hits.append(

@@ -44,7 +44,7 @@ class ContactMismatchDetector:
             out.hits.append(
                 _hit(
                     "builtin.contact.requester_phone_not_on_file",
-                    15,
+                    20,
                     "Contacted from a phone number that is not the one on file",
                 )
             )

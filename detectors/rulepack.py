@@ -51,7 +51,7 @@ _UNSAFE = (
     (re.compile(r"\)[*+]|\)\{\d*,\}"), "a quantified group"),
     (re.compile(r"\\[1-9]|\(\?P="), "a back-reference"),
     (re.compile(r"\(\?<[=!]"), "a look-behind"),
-    (re.compile(r"\{\d*,\d{3,}\}"), "a repetition bound over 99"),
+    (re.compile(r"\{\d*,(\d{4,}|[3-9]\d\d)\}"), "a repetition bound over 299"),
 )
 
 
@@ -175,7 +175,7 @@ def _rule(path: Path, pack: str, language: str, node: Any) -> Rule:
     tactic, action = node.get("tactic", ""), node.get("action", "")
     weight, confidence = node.get("weight", 0), node.get("confidence", 0)
     if kind == "signal":
-        if tactic not in TACTICS or tactic in ("sensitive_action", "combination"):
+        if tactic not in TACTICS or tactic in ("sensitive_action", "combination", "mitigation"):
             raise content_error(path, node, f"{rid}: unknown tactic {tactic!r}")
         if not isinstance(weight, int | float) or not 0 < weight <= 60:
             raise content_error(path, node, f"{rid}: weight must be a number in (0, 60]")

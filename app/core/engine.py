@@ -21,6 +21,7 @@ from app.core.scoring import ScoringConfig, load_scoring, score
 from app.core.ticket import Ticket
 from app.core.tickettext import TicketText, build_ticket_text
 from app.errors import ConfigError, NotFound
+from detectors.account_context import AccountContextDetector
 from detectors.claimed_name import ClaimedNameDetector
 from detectors.contact_mismatch import ContactMismatchDetector
 from detectors.lookalike_domain import LookalikeDomainDetector
@@ -55,6 +56,7 @@ class Assessor:
             LookalikeDomainDetector(),
             ClaimedNameDetector(),
             VelocityDetector(),
+            AccountContextDetector(),
         )
         self.pack_hash = content_hash(list(ruleset.files), [scoring.path])
         self.model_name = nlp.name if nlp else "none"

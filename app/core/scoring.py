@@ -182,7 +182,7 @@ def score(findings: Findings, config: ScoringConfig) -> tuple[int, Level, list[S
                 )
             )
     signals.sort(key=lambda s: (-s.points, s.id))
-    total = round(min(100.0, sum(s.points for s in signals)))
+    total = round(max(0.0, min(100.0, sum(s.points for s in signals))))
     return total, config.level_for(total), signals, actions
 
 

@@ -50,6 +50,7 @@ Tactic = Literal[
     "lookalike_domain",
     "velocity",
     "combination",
+    "mitigation",
 ]
 TACTICS: tuple[str, ...] = get_args(Tactic)
 
