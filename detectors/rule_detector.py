@@ -47,6 +47,7 @@ class RuleDetector:
     def detect(self, analysis: Analysis, prior: Findings) -> Findings:
         text = analysis.text
         out = Findings()
+        best: dict[str, Hit] = {}  # the same rule in several languages is one signal
         for rule in self.rules:
             spans = list(rule_matches(rule, text))
             if not spans:
@@ -58,19 +59,22 @@ class RuleDetector:
                     out.actions.append(ActionHit(rule.action, rule.confidence, rule.id, evidence))
                 continue
             shown = fresh or spans
-            out.hits.append(
-                Hit(
-                    id=rule.id,
-                    detector=f"rules:{rule.pack}",
-                    tactic=rule.tactic,
-                    weight=rule.weight,
-                    explanation=rule.explanation,
-                    evidence=tuple(text.evidence(s, e) for s, e in shown[:MAX_EVIDENCE]),
-                    rule_version=rule.version,
-                    language=rule.language,
-                    quoted=not fresh,
-                    shadow=rule.status == "experimental",
-                    staff_claim=rule.staff_claim,
-                )
+            hit = Hit(
+                id=rule.id,
+                detector=f"rules:{rule.pack}",
+                tactic=rule.tactic,
+                weight=rule.weight,
+                explanation=rule.explanation,
+                evidence=tuple(text.evidence(s, e) for s, e in shown[:MAX_EVIDENCE]),
+                rule_version=rule.version,
+                language=rule.language,
+                quoted=not fresh,
+                shadow=rule.status == "experimental",
+                staff_claim=rule.staff_claim,
             )
+            key = rule.id.split(".", 1)[1]
+            kept = best.get(key)
+            if kept is None or (kept.quoted, -len(kept.evidence)) > (hit.quoted, -len(hit.evidence)):
+                best[key] = hit
+        out.hits.extend(best.values())
         return out

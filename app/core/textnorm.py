@@ -141,8 +141,11 @@ def fold(clean: str) -> str:
     return "".join(chars)
 
 
-# Letters written one at a time with separators ("p a s s w o r d", "r.e.s.e.t") to split words.
-_SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ ._\-]){2,}[^\W\d_](?![^\W\d_])")
+# Letters written one at a time to split words: "p a s s w o r d" (four or more, spaces) or "r.e.s.e.t"
+# (three or more, the same dot, dash or underscore between each). Not a compound such as "é o e-mail".
+_SPACED = re.compile(
+    r"(?<![^\W\d_])(?:(?:[^\W\d_] ){3,}|(?:[^\W\d_]([._\-]))(?:[^\W\d_]\1)+)[^\W\d_](?![^\W\d_]|[._\-][^\W\d_])"
+)
 
 
 def fold_with_map(clean: str) -> tuple[str, tuple[int, ...]]:
@@ -159,7 +162,7 @@ def fold_with_map(clean: str) -> tuple[str, tuple[int, ...]]:
     for m in _SPACED.finditer(folded):
         out.append(folded[pos : m.start()])
         index.extend(range(pos, m.start()))
-        for k in range(m.start(), m.end(), 2):
+        for k in range(m.start(), m.end(), 2):  # every other character: the letters
             out.append(folded[k])
             index.append(k)
         pos = m.end()

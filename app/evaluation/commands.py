@@ -50,7 +50,7 @@ def scenarios_list() -> None:
 
 @scenarios_cli.command("export")
 def scenarios_export(
-    format: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",  # noqa: A002
+    format: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
 ) -> None:
     """One normalized ticket per line (every language variant) with its labels."""
     from app.scenarios.library import export_cases, load_library
