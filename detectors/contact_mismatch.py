@@ -48,6 +48,14 @@ class ContactMismatchDetector:
                     "Contacted from a phone number that is not the one on file",
                 )
             )
+        if ticket.channel == "phone" and not requester_phone and on_file_phones:
+            out.hits.append(
+                _hit(
+                    "builtin.contact.caller_unknown",
+                    10,
+                    "A caller whose number is withheld or unknown, so it cannot be matched to the file",
+                )
+            )
         if domain and is_disposable(domain):
             out.hits.append(_hit("builtin.contact.disposable_sender", 20, "Written from a disposable email service"))
 

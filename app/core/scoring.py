@@ -54,6 +54,7 @@ class ScoringConfig:
     action_points: dict[str, float]
     diminishing: tuple[float, ...]
     quoted_factor: float
+    combo_min_weight: float
     combinations: tuple[Combination, ...]
     path: Path
 
@@ -96,6 +97,7 @@ def load_scoring(path: Path = SCORING_FILE) -> ScoringConfig:
         action_points={k: float(v) for k, v in points.items()},
         diminishing=tuple(float(x) for x in data.get("diminishing", [1.0])),
         quoted_factor=float(data.get("quoted_factor", 0.3)),
+        combo_min_weight=float(data.get("combo_min_weight", 0)),
         combinations=tuple(combos),
         path=path,
     )
@@ -166,7 +168,7 @@ def score(findings: Findings, config: ScoringConfig) -> tuple[int, Level, list[S
             factor *= config.quoted_factor if hit.quoted else 1.0
             signals.append(_signal(hit, hit.weight * factor))
             rank += 1
-            if not hit.quoted:
+            if not hit.quoted and hit.weight >= config.combo_min_weight:
                 present.add(tactic)
     for combo in config.combinations:
         if set(combo.when_all) <= present and (not combo.when_any or present & set(combo.when_any)):

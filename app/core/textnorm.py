@@ -26,10 +26,13 @@ _INVISIBLE = frozenset(
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a"
     "\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"
 )
-_TAG = re.compile(r"<(?:(script|style)\b[^>]{0,500}>.{0,20000}?</\1\s*>|/?[a-zA-Z!][^<>]{0,500}>)", re.S | re.I)
+_TAG = re.compile(
+    r"<(?:(script|style)\b[^>]{0,500}>.{0,20000}?</\1\s*>|/?[a-zA-Z][a-zA-Z0-9]{0,15}(?:\s[^<>]{0,500})?/?>|![^<>]{0,500}>)",
+    re.S | re.I,
+)
 _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|td|h\d|blockquote|table|ul|ol)\b", re.I)
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
-_LOOKS_HTML = re.compile(r"<(?:[a-zA-Z]{1,10}\b[^<>]{0,200}|/[a-zA-Z]{1,10})>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
+_LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,15}(?:\s[^<>]{0,200})?/?>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
 _WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]+")
 _DOMAIN_AFTER = re.compile(r"\.[a-zA-Z]")  # "name@example" followed by ".com": an email, not leetspeak
 

@@ -30,6 +30,8 @@ _QUOTE_OPENER = re.compile(
     re.I | re.M,
 )
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.M)
+# A forwarded subject ("Fwd: ...", "TR: ...", "WG: ...", "RV: ...", "ENC: ...") is someone else's words.
+_FORWARDED_SUBJECT = re.compile(r"^\s*(fwd?|tr|wg|rv|enc|i)\s*:", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +124,12 @@ def build_ticket_text(ticket: Ticket) -> TicketText:
     clean = clean_view(original)
     quoted: list[tuple[int, int]] = []
     for seg in segments:
-        if seg.field != "body":
-            continue
         lo = bisect.bisect_left(clean.starts, seg.start)
         hi = bisect.bisect_left(clean.starts, seg.end)
+        if seg.field == "subject":
+            if _FORWARDED_SUBJECT.match(clean.text[lo:hi]):
+                quoted.append((lo, hi))
+            continue
         quoted.extend((lo + s, lo + e) for s, e in _quoted_spans(clean.text[lo:hi]))
     if not segments:
         segments.append(Segment(field="subject", message=None, start=0, end=0))

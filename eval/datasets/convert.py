@@ -93,7 +93,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     cases = list(banking77(benign / "banking77_train.csv")) + list(bitext(benign / "bitext_sample.csv.gz"))
     if args.sample:
-        cases = random.Random(77).sample(cases, min(args.sample, len(cases)))
+        cases = random.Random(77).sample(cases, min(args.sample, len(cases)))  # noqa: S311 - a reproducible sample
     with (args.out / "benign.jsonl").open("w", encoding="utf-8") as f:
         for case in cases:
             f.write(json.dumps(case) + "\n")
