@@ -18,6 +18,7 @@ from app.core.nlp import NlpEngine
 from app.core.playbook import apply_playbook, load_playbooks
 from app.core.playbook_schema import Playbook
 from app.core.scoring import ScoringConfig, load_scoring, score
+from app.core.textnorm import unleet
 from app.core.ticket import Ticket
 from app.core.tickettext import TicketText, build_ticket_text
 from app.errors import ConfigError, NotFound
@@ -103,7 +104,7 @@ class Assessor:
             ticket=job.ticket,
             text=text,
             doc=doc,  # type: ignore[arg-type]
-            entities=tuple(find_entities(text.text)),
+            entities=tuple(find_entities(unleet(text.text))),
             context=job.context,
         )
         findings = Findings()

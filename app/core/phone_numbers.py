@@ -36,7 +36,11 @@ _PHONE_CONTEXT = re.compile(
 )
 _NOT_A_PHONE = re.compile(
     r"(?:\b(?:order|ticket|invoice|case|ref|reference|tracking|version|build|serial|id|po|rma|sku|"
-    r"iban|routing|swift|bic|ssn|zip|postcode)|#|\b[a-z]{2}\d\d)\W{0,4}$",
+    r"iban|routing|swift|bic|ssn|zip|postcode)|#|\b[a-z]{2}\d\d)\W{0,4}$"
+    # an identifier introduced by what it is: "registration number is 0049812", "badge 4471"
+    r"|\b(?:registration|member|membership|employee|staff|student|policy|licen[cs]e|badge|passport|account|"
+    r"customer|client|patient|payroll|matr[ií]cula|order|ticket|case)(?:\s+(?:number|no|id|nr|num))?"
+    r"(?:\s+(?:is|was|:))?\W{0,4}$",
     re.I,
 )
 

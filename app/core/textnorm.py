@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.core.confusables import CONFUSABLES, LEET
@@ -64,6 +65,37 @@ def _is_latin_text(text: str) -> bool:
     return latin >= other
 
 
+_ANY_WORD = re.compile(r"[^\W_]+")
+
+
+def _confusable_words(text: str) -> bytearray:
+    """Per character, 1 where look-alike letters should be read as Latin.
+
+    A word is folded when it mixes Latin letters with look-alikes ("pаssword" with a Cyrillic а),
+    or, in mostly Latin text, when every non-Latin letter in it has a Latin look-alike. A real
+    Cyrillic or Greek word ("Иван", "Петров") has letters without one and is left alone.
+    """
+    mask = bytearray(len(text))
+    latin_text: bool | None = None
+    for m in _ANY_WORD.finditer(text):
+        word = m.group(0)
+        if word.isascii():
+            continue
+        foreign = [c for c in word if c.isalpha() and not c.isascii()]
+        if not foreign:
+            continue
+        mixed = any(c.isascii() and c.isalpha() for c in word)
+        if not mixed:
+            if not all(c in CONFUSABLES for c in foreign):
+                continue
+            if latin_text is None:
+                latin_text = _is_latin_text(text)
+            if not latin_text:
+                continue
+        mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return mask
+
+
 def _markup_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, replacement) for tags and entities when the text looks like HTML."""
     if not _LOOKS_HTML.search(text):
@@ -82,7 +114,7 @@ def clean_view(text: str) -> View:
     """NFKC, invisible characters removed, markup stripped, confusables folded in Latin text."""
     if text.isascii() and "<" not in text and "&" not in text:
         return View(text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
-    fold_confusables = _is_latin_text(text)
+    fold_at = _confusable_words(text)
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -111,7 +143,7 @@ def clean_view(text: str) -> View:
             for ch in normalized:
                 if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
                     continue  # a mark with no precomposed form: decoration used to split words
-                if fold_confusables:
+                if fold_at[i]:
                     ch = CONFUSABLES.get(ch, ch)
                 out.append(ch)
                 starts.append(i)
@@ -127,20 +159,55 @@ def _strip_accent(ch: str) -> str:
     return base if base.isascii() else ch
 
 
-def fold(clean: str) -> str:
-    """Lower-case, strip accents and fold leetspeak; the result has exactly len(clean) characters."""
-    chars = [c if len(c) == 1 else ch for ch in clean for c in (_strip_accent(ch).lower(),)]
+# Not leetspeak: an IBAN prefix ("DE44"), "2FA", times and sizes ("10am", "5GB"), ordinals ("3rd").
+_CODE_LIKE = re.compile(r"^[A-Z]{2}\d{2}$|^\d{1,4}(?:fa|am|pm|k|m|x|g|gb|mb|kb|h|hrs|min|mins|s)$", re.I)
+_ORDINAL = re.compile(r"^\d*?(1[123]th|1st|2nd|3rd|[04-9]th)$", re.I)
+
+
+def _is_contact_chunk(text: str, start: int, end: int) -> bool:
+    """Whether the whitespace-delimited chunk around text[start:end] is an email address or a link."""
+    lo = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+    hi = min((i for i in (text.find(" ", end), text.find("\n", end)) if i != -1), default=len(text))
+    chunk = text[lo:hi]
+    return "@" in chunk or "://" in chunk or chunk.lower().startswith("www.")
+
+
+def _leet(clean: str, *, keep_contacts: bool) -> Iterator[tuple[int, str]]:
+    """(index, letter) for each digit or symbol standing for a letter in a word written in leetspeak.
+
+    With `keep_contacts`, words that are part of an email address or a link are left whole.
+    """
     for m in _WORD.finditer(clean):
         word = m.group(0)
         if not any(c.isalpha() for c in word) or not any(c in LEET for c in word):
             continue
         letters = sum(c.isalpha() for c in word)
-        if letters < 2 or letters * 2 < len(word) - 1:
-            continue  # an id or a code, not a word written in leetspeak
+        if letters < 2 or letters * 2 < len(word) - 1 or _CODE_LIKE.match(word) or _ORDINAL.match(word):
+            continue  # an id, a code or an IBAN prefix, not a word written in leetspeak
         email_like = "@" in word and _DOMAIN_AFTER.match(clean, m.end()) is not None
+        if keep_contacts and (email_like or _is_contact_chunk(clean, m.start(), m.end())):
+            continue
         for k, c in enumerate(word, start=m.start()):
             if c in LEET and not (c == "@" and email_like):
-                chars[k] = LEET[c]
+                yield k, LEET[c]
+
+
+def fold(clean: str) -> str:
+    """Lower-case, strip accents and fold leetspeak; the result has exactly len(clean) characters."""
+    chars = [c if len(c) == 1 else ch for ch in clean for c in (_strip_accent(ch).lower(),)]
+    for k, letter in _leet(clean, keep_contacts=False):
+        chars[k] = letter
+    return "".join(chars)
+
+
+def unleet(clean: str) -> str:
+    """`clean` with leetspeak read as letters (case kept, contacts untouched); same length.
+
+    Entity patterns read it, so "4cc0unt 44192031" is still an account number, not a phone.
+    """
+    chars = list(clean)
+    for k, letter in _leet(clean, keep_contacts=True):
+        chars[k] = letter
     return "".join(chars)
 
 
@@ -172,4 +239,3 @@ def fold_with_map(clean: str) -> tuple[str, tuple[int, ...]]:
     out.append(folded[pos:])
     index.extend(range(pos, len(folded)))
     return "".join(out), tuple(index)
-

@@ -38,10 +38,14 @@ def evasion_suite(assessor: Assessor, cases: Sequence[Case]) -> dict[str, Any]:
     return out
 
 
-def _level_changes(base: dict[str, metrics.Scored], variants: Sequence[metrics.Scored],
-                   origin: dict[str, str]) -> list[dict[str, Any]]:
-    return [{"id": origin[v.id], "variant": v.id, "from": base[origin[v.id]].level, "to": v.level}
-            for v in variants if v.level != base[origin[v.id]].level]
+def _level_changes(
+    base: dict[str, metrics.Scored], variants: Sequence[metrics.Scored], origin: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        {"id": origin[v.id], "variant": v.id, "from": base[origin[v.id]].level, "to": v.level}
+        for v in variants
+        if v.level != base[origin[v.id]].level
+    ]
 
 
 def fairness_audit(assessor: Assessor, cases: Sequence[Case]) -> dict[str, Any]:
@@ -79,8 +83,10 @@ def fairness_audit(assessor: Assessor, cases: Sequence[Case]) -> dict[str, Any]:
         "name_swap": {
             "comparisons": len(name_scores),
             "level_changes": _level_changes(base, name_scores, origin),
-            "by_name": {k: {"fpr_high": metrics.false_positive_rate(v), "recall_high": metrics.recall(v)}
-                        for k, v in sorted(by_name.items())},
+            "by_name": {
+                k: {"fpr_high": metrics.false_positive_rate(v), "recall_high": metrics.recall(v)}
+                for k, v in sorted(by_name.items())
+            },
         },
         "non_native_english": {
             "comparisons": len(nn_scores),

@@ -14,8 +14,15 @@ from app.errors import ConfigError, DeskguardError
 scenarios_cli = typer.Typer(no_args_is_help=True, help="The scenario library (attacks and benign look-alikes).")
 
 # The targets a security review holds the detectors to (issue: measured detection quality).
-TARGETS = {"recall_high_min": 0.92, "fpr_high_max": 0.02, "hard_fpr_high_max": 0.05, "action_recall_min": 0.85,
-           "language_fpr_gap_max_points": 2.0, "language_recall_gap_max_points": 5.0, "evasion_max_change": 5}
+TARGETS = {
+    "recall_high_min": 0.92,
+    "fpr_high_max": 0.02,
+    "hard_fpr_high_max": 0.05,
+    "action_recall_min": 0.85,
+    "language_fpr_gap_max_points": 2.0,
+    "language_recall_gap_max_points": 5.0,
+    "evasion_max_change": 5,
+}
 
 
 def _assessor() -> Any:

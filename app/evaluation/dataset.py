@@ -55,9 +55,14 @@ def case_from(obj: dict[str, Any], where: str) -> Case:
         if unknown:
             raise InvalidInput(f"{where}: unknown actions {unknown}", code="invalid_case")
     return Case(
-        id=case_id, label=label, ticket=ticket, language=str(obj.get("language") or ticket.language or "en"),
-        group=str(obj.get("group") or ""), expect_actions=tuple(actions) if actions is not None else None,
-        playbook=str(obj.get("playbook") or "consumer"), tenant_domains=tuple(obj.get("tenant_domains") or ()),
+        id=case_id,
+        label=label,
+        ticket=ticket,
+        language=str(obj.get("language") or ticket.language or "en"),
+        group=str(obj.get("group") or ""),
+        expect_actions=tuple(actions) if actions is not None else None,
+        playbook=str(obj.get("playbook") or "consumer"),
+        tenant_domains=tuple(obj.get("tenant_domains") or ()),
         min_level=str(obj.get("min_level") or ""),
     )
 

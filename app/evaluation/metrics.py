@@ -85,8 +85,11 @@ def action_scores(items: Sequence[Scored]) -> dict[str, dict[str, float | int | 
             fn[a] += 1
     out: dict[str, dict[str, float | int | None]] = {}
     for a in sorted(set(tp) | set(fp) | set(fn)):
-        out[a] = {"precision": _ratio(tp[a], tp[a] + fp[a]), "recall": _ratio(tp[a], tp[a] + fn[a]),
-                  "support": tp[a] + fn[a]}
+        out[a] = {
+            "precision": _ratio(tp[a], tp[a] + fp[a]),
+            "recall": _ratio(tp[a], tp[a] + fn[a]),
+            "support": tp[a] + fn[a],
+        }
     return out
 
 

@@ -21,11 +21,23 @@ def build(items: Sequence[Scored], extra: dict[str, Any] | None = None) -> dict[
         "actions": metrics.action_scores(items),
         "confusion_by_level": metrics.confusion_by_level(items),
         "roc_curve": metrics.roc_curve(items),
-        "scores": {"attack": [s.score for s in items if s.label == "attack"],
-                   "benign": [s.score for s in items if s.label == "benign"]},
-        "worst_misses": [{"id": s.id, "label": s.label, "score": s.score, "level": s.level,
-                          "language": s.language, "group": s.group, "signals": list(s.top_signals),
-                          "actions": list(s.actions)} for s in metrics.worst_misses(items)],
+        "scores": {
+            "attack": [s.score for s in items if s.label == "attack"],
+            "benign": [s.score for s in items if s.label == "benign"],
+        },
+        "worst_misses": [
+            {
+                "id": s.id,
+                "label": s.label,
+                "score": s.score,
+                "level": s.level,
+                "language": s.language,
+                "group": s.group,
+                "signals": list(s.top_signals),
+                "actions": list(s.actions),
+            }
+            for s in metrics.worst_misses(items)
+        ],
         **(extra or {}),
     }
 
@@ -71,9 +83,11 @@ def _histogram_svg(scores: dict[str, list[int]]) -> str:
         offset = 0 if k == "attack" else bw / 2
         for i, n in enumerate(c):
             bh = n / top * h
-            parts.append(f'<rect x="{i * bw + offset:.1f}" y="{h - bh:.1f}" width="{bw / 2 - 1:.1f}" '
-                         f'height="{bh:.1f}" fill="{colours.get(k, "#555")}"><title>{k} {i * 5}-{i * 5 + 4}: '
-                         f'{n}</title></rect>')
+            parts.append(
+                f'<rect x="{i * bw + offset:.1f}" y="{h - bh:.1f}" width="{bw / 2 - 1:.1f}" '
+                f'height="{bh:.1f}" fill="{colours.get(k, "#555")}"><title>{k} {i * 5}-{i * 5 + 4}: '
+                f"{n}</title></rect>"
+            )
     for t in (0, 25, 50, 75, 100):
         parts.append(f'<text x="{t / 100 * w:.0f}" y="{h + 18}" font-size="11">{t}</text>')
     parts.append("</svg>")
@@ -83,31 +97,41 @@ def _histogram_svg(scores: dict[str, list[int]]) -> str:
 def _roc_svg(curve: list[list[float]] | list[tuple[float, float, int]]) -> str:
     s = 220
     pts = " ".join(f"{fpr * s:.1f},{s - tpr * s:.1f}" for fpr, tpr, _ in curve)
-    return (f'<svg viewBox="-30 -10 {s + 40} {s + 40}" role="img" aria-label="ROC curve">'
-            f'<rect width="{s}" height="{s}" fill="none" stroke="#999"/>'
-            f'<line x1="0" y1="{s}" x2="{s}" y2="0" stroke="#ccc" stroke-dasharray="4"/>'
-            f'<polyline points="{pts}" fill="none" stroke="#b42318" stroke-width="2"/>'
-            f'<text x="{s / 2 - 40}" y="{s + 25}" font-size="11">false-positive rate</text>'
-            f'<text x="-25" y="{s / 2}" font-size="11" transform="rotate(-90 -25 {s / 2})">recall</text></svg>')
+    return (
+        f'<svg viewBox="-30 -10 {s + 40} {s + 40}" role="img" aria-label="ROC curve">'
+        f'<rect width="{s}" height="{s}" fill="none" stroke="#999"/>'
+        f'<line x1="0" y1="{s}" x2="{s}" y2="0" stroke="#ccc" stroke-dasharray="4"/>'
+        f'<polyline points="{pts}" fill="none" stroke="#b42318" stroke-width="2"/>'
+        f'<text x="{s / 2 - 40}" y="{s + 25}" font-size="11">false-positive rate</text>'
+        f'<text x="-25" y="{s / 2}" font-size="11" transform="rotate(-90 -25 {s / 2})">recall</text></svg>'
+    )
 
 
 def _rows(data: dict[str, dict[str, Any]], cols: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ("", *cols))
-    body = "".join("<tr><th>" + html.escape(k) + "</th>" + "".join(f"<td>{_fmt(v.get(c))}</td>" for c in cols)
-                   + "</tr>" for k, v in data.items())
+    body = "".join(
+        "<tr><th>" + html.escape(k) + "</th>" + "".join(f"<td>{_fmt(v.get(c))}</td>" for c in cols) + "</tr>"
+        for k, v in data.items()
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def write_html(report: dict[str, Any], path: Path, title: str = "Deskguard detection quality") -> None:
     cols = ("cases", "attacks", "benign", "recall_high", "fpr_high", "roc_auc", "action_recall")
-    confusion = {label: {lv: report["confusion_by_level"].get(label, {}).get(lv, 0) for lv in LEVELS}
-                 for label in ("attack", "benign")}
+    confusion = {
+        label: {lv: report["confusion_by_level"].get(label, {}).get(lv, 0) for lv in LEVELS}
+        for label in ("attack", "benign")
+    }
     misses = "".join(
         f"<tr><td>{html.escape(m['label'])}</td><td>{m['score']}</td><td>{html.escape(m['level'])}</td>"
         f"<td>{html.escape(m['id'])}</td><td>{html.escape(' '.join(m['signals']))}</td></tr>"
-        for m in report["worst_misses"])
-    extra = "".join(f"<h2>{html.escape(k)}</h2><pre>{html.escape(json.dumps(report[k], indent=2))}</pre>"
-                    for k in ("fairness", "evasion", "targets") if k in report)
+        for m in report["worst_misses"]
+    )
+    extra = "".join(
+        f"<h2>{html.escape(k)}</h2><pre>{html.escape(json.dumps(report[k], indent=2))}</pre>"
+        for k in ("fairness", "evasion", "targets")
+        if k in report
+    )
     page = f"""<!doctype html><html lang="en"><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>{html.escape(title)}</title>

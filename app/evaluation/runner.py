@@ -20,16 +20,23 @@ def assess_cases(assessor: Assessor, cases: Sequence[Case]) -> list[Assessment]:
     out: list[Assessment] = []
     for i in range(0, len(cases), BATCH):
         chunk = cases[i : i + BATCH]
-        jobs = [Job(c.ticket, offline_context(c.ticket, EVAL_NOW, c.playbook, c.tenant_domains), f"eval-{c.id}")
-                for c in chunk]
+        jobs = [
+            Job(c.ticket, offline_context(c.ticket, EVAL_NOW, c.playbook, c.tenant_domains), f"eval-{c.id}")
+            for c in chunk
+        ]
         out.extend(assessor.assess_many(jobs))
     return out
 
 
 def scored(case: Case, assessment: Assessment) -> Scored:
     return Scored(
-        id=case.id, label=case.label, score=assessment.score, level=assessment.level, language=case.language,
-        group=case.group, expected_actions=case.expect_actions,
+        id=case.id,
+        label=case.label,
+        score=assessment.score,
+        level=assessment.level,
+        language=case.language,
+        group=case.group,
+        expected_actions=case.expect_actions,
         actions=tuple(a.action for a in assessment.actions),
         top_signals=tuple(f"{s.id}({s.points:g})" for s in assessment.signals if s.points > 0)[:6],
     )

@@ -16,6 +16,18 @@ from app.core.ticket import Ticket
 _HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
 _LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
 _WORD = re.compile(r"[A-Za-z]{4,}")
+# Contacts and links are left as they are: obfuscating them would change where replies go.
+_CONTACT = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\+?\d[\d ()-]{6,}\d")
+
+
+def _outside_contacts(text: str, rewrite: Callable[[str], str]) -> str:
+    out, pos = [], 0
+    for m in _CONTACT.finditer(text):
+        out.append(rewrite(text[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(rewrite(text[pos:]))
+    return "".join(out)
 
 
 def _every_other_word(text: str, rewrite: Callable[[str], str]) -> str:
@@ -51,15 +63,36 @@ def leetspeak(text: str) -> str:
     return _every_other_word(text, leet)
 
 
+_LONE_LETTER = re.compile(r"(?:^|\W)\w\W*$|^\W*\w(?:\W|$)")
+
+
 def spaced(text: str) -> str:
-    return _every_other_word(text, lambda w: " ".join(w) if len(w) <= 9 else w)
+    """Every other word of 5-9 letters written "p a s s w o r d".
+
+    A word next to a one-letter word ("a", "I") is left alone: "a w i r e" cannot be read back
+    unambiguously by anyone, person or machine.
+    """
+    count = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal count
+        word = m.group(0)
+        before, after = text[max(0, m.start() - 3) : m.start()], text[m.end() : m.end() + 3]
+        if not 5 <= len(word) <= 9 or _LONE_LETTER.search(before) or _LONE_LETTER.search(after):
+            return word
+        count += 1
+        return " ".join(word) if count % 2 else word
+
+    return _WORD.sub(sub, text)
 
 
 def html_reply(text: str) -> str:
     body = "<br>".join(text.splitlines()) or text
-    return (f'<html><body><div dir="ltr"><p>{body}</p></div><div class="gmail_quote">'
-            "<p>On Mon, 5 Jan 2026 at 09:12, Support &lt;support@example.com&gt; wrote:</p>"
-            "<blockquote>&gt; Thanks for contacting us. How can we help you today?</blockquote></div></body></html>")
+    return (
+        f'<html><body><div dir="ltr"><p>{body}</p></div><div class="gmail_quote">'
+        "<p>On Mon, 5 Jan 2026 at 09:12, Support &lt;support@example.com&gt; wrote:</p>"
+        "<blockquote>&gt; Thanks for contacting us. How can we help you today?</blockquote></div></body></html>"
+    )
 
 
 EVASIONS: dict[str, Callable[[str], str]] = {
@@ -72,8 +105,14 @@ EVASIONS: dict[str, Callable[[str], str]] = {
 
 
 def rewrite_messages(ticket: Ticket, rewrite: Callable[[str], str]) -> Ticket:
-    messages = [m.model_copy(update={"body": rewrite(m.body)}) if m.author == "requester" else m
-                for m in ticket.messages]
+    messages = [
+        m.model_copy(
+            update={"body": _outside_contacts(m.body, rewrite) if rewrite is not html_reply else rewrite(m.body)}
+        )
+        if m.author == "requester"
+        else m
+        for m in ticket.messages
+    ]
     return ticket.model_copy(update={"messages": messages})
 
 
@@ -125,11 +164,21 @@ def swap_name(ticket: Ticket, new_name: str, new_slug: str) -> Ticket | None:
 
 
 _NON_NATIVE = (
-    (r"\bI'm\b", "I am"), (r"\bcan't\b", "cannot"), (r"\bdon't\b", "do not"), (r"\bit's\b", "it is"),
-    (r"\bI've\b", "I have"), (r"\bwon't\b", "will not"), (r"\bdidn't\b", "did not"),
-    (r"\b[Tt]he (?=\w)", ""), (r"\b[Aa]n? (?=\w)", ""),
-    (r"\bI have\b", "I am having"), (r"\bcould you\b", "kindly"), (r"\bCould you\b", "Kindly"),
-    (r"\bplease\b", "please kindly"), (r"\bThanks\b", "Thanking you"), (r"\bHi\b", "Dear sir/madam"),
+    (r"\bI'm\b", "I am"),
+    (r"\bcan't\b", "cannot"),
+    (r"\bdon't\b", "do not"),
+    (r"\bit's\b", "it is"),
+    (r"\bI've\b", "I have"),
+    (r"\bwon't\b", "will not"),
+    (r"\bdidn't\b", "did not"),
+    (r"\b[Tt]he (?=\w)", ""),
+    (r"\b[Aa]n? (?=\w)", ""),
+    (r"\bI have\b", "I am having"),
+    (r"\bcould you\b", "kindly"),
+    (r"\bCould you\b", "Kindly"),
+    (r"\bplease\b", "please kindly"),
+    (r"\bThanks\b", "Thanking you"),
+    (r"\bHi\b", "Dear sir/madam"),
 )
 
 
