@@ -138,6 +138,11 @@ NAMES: tuple[tuple[str, str], ...] = (
 NAME_GROUPS = {name: name for name, _ in NAMES}
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that inserts `text` as it is (no backslash or group processing)."""
+    return lambda _m: text
+
+
 def swap_name(ticket: Ticket, new_name: str, new_slug: str) -> Ticket | None:
     """The same ticket with the account holder's name (and its email form) replaced everywhere."""
     account = ticket.account
@@ -157,9 +162,9 @@ def swap_name(ticket: Ticket, new_name: str, new_slug: str) -> Ticket | None:
         (first.lower(), slug_first),
         (last.lower(), slug_last),
     ):
-        raw = re.sub(rf"(?<![\w.]){re.escape(src)}(?![\w])", lambda _m, d=dst: d, raw)
+        raw = re.sub(rf"(?<![\w.]){re.escape(src)}(?![\w])", _literal(dst), raw)
     for src, dst in ((first, new_first), (last, new_last)):
-        raw = re.sub(rf"\b{re.escape(src)}\b", lambda _m, d=dst: d, raw)
+        raw = re.sub(rf"\b{re.escape(src)}\b", _literal(dst), raw)
     return Ticket.model_validate(json.loads(raw))
 
 
