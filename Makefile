@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: install run test db lint typecheck lock bench token detectors-test clean
+.PHONY: install run test db lint typecheck lock bench eval token detectors-test clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -38,6 +38,15 @@ token: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy app detectors
+
+# The full evaluation: the scenario library (with the fairness audit and the evasion suite) and the
+# real customer requests in ../shared/data, converted by eval/datasets/convert.py. Reports go to docs/eval/.
+eval: install
+	mkdir -p var/eval
+	$(BIN)/python eval/datasets/convert.py --out var/eval
+	$(BIN)/deskguard scenarios export > var/eval/scenarios.jsonl
+	$(BIN)/deskguard eval var/eval/scenarios.jsonl --fairness --evasion --report docs/eval/scenarios
+	$(BIN)/deskguard eval var/eval/benign.jsonl --report docs/eval/benign
 
 bench: install
 	$(BIN)/python bench/throughput.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from app.core.language import languages_of
 from app.core.tickettext import TicketText
 from detectors.protocol import ActionHit, Analysis, Findings, Hit
 from detectors.rulepack import Rule, RuleSet
@@ -47,8 +48,11 @@ class RuleDetector:
     def detect(self, analysis: Analysis, prior: Findings) -> Findings:
         text = analysis.text
         out = Findings()
+        languages = languages_of(text.folded, analysis.ticket.language)
         best: dict[str, Hit] = {}  # the same rule in several languages is one signal
         for rule in self.rules:
+            if rule.language not in languages:
+                continue
             spans = list(rule_matches(rule, text))
             if not spans:
                 continue
