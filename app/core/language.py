@@ -37,7 +37,11 @@ SAMPLE_CHARS = 4000
 
 
 def languages_of(folded: str, declared: str = "") -> frozenset[str]:
-    """The languages of a folded (lower-case, accent-free) text; the declared one always included."""
+    """The languages of a folded (lower-case, accent-free) text, the declared one and English.
+
+    English always runs: support tickets in every language borrow its words ("urgent", "2FA",
+    "WhatsApp", "gift card"), and the other packs leave those words to the English pack.
+    """
     hits: Counter[str] = Counter()
     for token in _TOKEN.findall(folded[:SAMPLE_CHARS]):
         for lang, words in _WORDS.items():
@@ -49,4 +53,4 @@ def languages_of(folded: str, declared: str = "") -> frozenset[str]:
         chosen = {lang for lang, n in hits.items() if n >= max(2, MIN_SHARE * top)} or {hits.most_common(1)[0][0]}
     if declared[:2].lower() in _WORDS:
         chosen.add(declared[:2].lower())
-    return frozenset(chosen or {"en"})
+    return frozenset(chosen | {"en"})
