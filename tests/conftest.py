@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,15 +66,22 @@ def db_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated to head, shared by the whole test session."""
-    url, drop = _new_database(db_backend, tmp_path_factory.mktemp("db"))
+@contextmanager
+def migrated_database(backend: str, directory: Path) -> Iterator[str]:
+    """A fresh database migrated to head, dropped on exit."""
+    url, drop = _new_database(backend, directory)
     try:
         migrate(url)
         yield url
     finally:
         drop()
+
+
+@pytest.fixture(scope="session")
+def db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head, shared by the whole test session."""
+    with migrated_database(db_backend, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

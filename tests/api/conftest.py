@@ -10,23 +10,19 @@ from fastapi.testclient import TestClient
 
 from app.auth import issue_token
 from app.core.engine import Assessor
-from app.db import make_engine, make_sessionmaker, migrate, session_scope
+from app.db import make_engine, make_sessionmaker, session_scope
 from app.main import create_app
 from app.runtime import Runtime
 from app.settings import Settings
 from app.tenants.repository import ensure_tenant
-from tests.conftest import _new_database
+from tests.conftest import migrated_database
 
 
 @pytest.fixture(scope="module")
 def api_db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of the API tests' own: what they commit never reaches other tests."""
-    url, drop = _new_database(db_backend, tmp_path_factory.mktemp("api"))
-    try:
-        migrate(url)
+    with migrated_database(db_backend, tmp_path_factory.mktemp("api")) as url:
         yield url
-    finally:
-        drop()
 
 
 @pytest.fixture
