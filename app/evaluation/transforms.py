@@ -162,7 +162,8 @@ def swap_name(ticket: Ticket, new_name: str, new_slug: str) -> Ticket | None:
         (first.lower(), slug_first),
         (last.lower(), slug_last),
     ):
-        raw = re.sub(rf"(?<![\w.]){re.escape(src)}(?![\w])", _literal(dst), raw)
+        # not inside a domain ("@kessler-maschinenbau.de" stays the company's domain)
+        raw = re.sub(rf"(?<![\w.@-]){re.escape(src)}(?![\w-])(?![^\s\"@]*\.[a-z]{{2,}}\")", _literal(dst), raw)
     for src, dst in ((first, new_first), (last, new_last)):
         raw = re.sub(rf"\b{re.escape(src)}\b", _literal(dst), raw)
     return Ticket.model_validate(json.loads(raw))
