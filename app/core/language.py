@@ -32,6 +32,10 @@ _WORDS: dict[str, frozenset[str]] = {
     ),
 }
 _TOKEN = re.compile(r"[a-z]+")
+_LANGS_OF_WORD: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _WORDS.items():
+    for _word in _words:
+        _LANGS_OF_WORD[_word] = (*_LANGS_OF_WORD.get(_word, ()), _lang)
 MIN_SHARE = 0.25  # a language counts when it has at least this share of the top language's hits
 SAMPLE_CHARS = 4000
 
@@ -44,9 +48,8 @@ def languages_of(folded: str, declared: str = "") -> frozenset[str]:
     """
     hits: Counter[str] = Counter()
     for token in _TOKEN.findall(folded[:SAMPLE_CHARS]):
-        for lang, words in _WORDS.items():
-            if token in words:
-                hits[lang] += 1
+        for lang in _LANGS_OF_WORD.get(token, ()):
+            hits[lang] += 1
     chosen = set()
     if hits:
         top = max(hits.values())

@@ -35,6 +35,8 @@ _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|td|h\d|blockquote|table|ul|ol)\b"
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,15}(?:\s[^<>]{0,200})?/?>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
 _WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]+")
+# A word with at least one character that leetspeak uses for a letter (the only words _leet rewrites).
+_LEET_WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]*[013457@$|][^\s.,;:!?()\[\]{}\"'<>/\\]*")
 _DOMAIN_AFTER = re.compile(r"\.[a-zA-Z]")  # "name@example" followed by ".com": an email, not leetspeak
 
 
@@ -177,10 +179,8 @@ def _leet(clean: str, *, keep_contacts: bool) -> Iterator[tuple[int, str]]:
 
     With `keep_contacts`, words that are part of an email address or a link are left whole.
     """
-    for m in _WORD.finditer(clean):
+    for m in _LEET_WORD.finditer(clean):
         word = m.group(0)
-        if not any(c.isalpha() for c in word) or not any(c in LEET for c in word):
-            continue
         letters = sum(c.isalpha() for c in word)
         if letters < 2 or letters * 2 < len(word) - 1 or _CODE_LIKE.match(word) or _ORDINAL.match(word):
             continue  # an id, a code or an IBAN prefix, not a word written in leetspeak
