@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from app.core.entities import email_domain, normalize_email, normalize_phone, phones_match
 from app.core.freemail import is_disposable, is_free_mail
+from app.core.textnorm import clean_view, fold
 from detectors.protocol import Analysis, Findings, Hit
 
 NAME = "contact_mismatch"
@@ -82,6 +85,20 @@ class ContactMismatchDetector:
                 )
             )
 
+        if requester_email and requester_email in on_file_emails:
+            own = _redirect_to_own_address(analysis, prior)
+            if own is not None:
+                out.hits.append(
+                    Hit(
+                        id="builtin.contact.code_to_sender_on_file",
+                        detector=NAME,
+                        tactic="mitigation",
+                        weight=-own.weight,
+                        explanation="The address the code would go to is the one on file the requester writes from",
+                        evidence=own.evidence[:1],
+                    )
+                )
+
         staff_claim = [h for h in prior.hits if h.staff_claim and not h.quoted]
         if staff_claim and domain and is_free_mail(domain):
             out.hits.append(
@@ -93,3 +110,23 @@ class ContactMismatchDetector:
                 )
             )
         return out
+
+
+_THIS_ADDRESS = re.compile(
+    r"\b(this|my|the same) (e-?mail|email address|address|inbox)\b|\b(este|mi) correo\b|\b(cette|mon) adresse\b"
+    r"|\b(diese|meine) (e-?mail-?)?adresse\b|\b(este|meu) (e-?mail|endereco)\b"
+)
+
+
+def _redirect_to_own_address(analysis: Analysis, prior: Findings) -> Hit | None:
+    """A "send the code to this address" signal whose address is the sender's own, on file."""
+    ticket = analysis.ticket
+    for hit in prior.hits:
+        if not hit.id.endswith(".dodging.redirect_code") or hit.quoted or not hit.evidence:
+            continue
+        ev = hit.evidence[0]
+        source = ticket.subject if ev.field == "subject" else ticket.messages[ev.message or 0].body
+        snippet = fold(clean_view(source[ev.start : ev.end + 25]).text)  # the words after "to this"
+        if _THIS_ADDRESS.search(snippet) and not analysis.entities_in(ev.model_copy(update={"end": ev.end + 25})):
+            return hit
+    return None

@@ -73,6 +73,17 @@ class Analysis:
     def evidence(self, start: int, end: int) -> Evidence:
         return self.text.evidence(start, end)
 
+    def entities_in(self, evidence: Evidence) -> list[Entity]:
+        """Contacts (emails, phones) written inside an evidence span."""
+        return [
+            e
+            for e in self.entities
+            if e.kind in ("email", "phone")
+            and self.evidence(e.start, e.end).field == evidence.field
+            and self.evidence(e.start, e.end).message == evidence.message
+            and evidence.start <= self.evidence(e.start, e.end).start < evidence.end
+        ]
+
 
 class Detector(Protocol):
     name: str

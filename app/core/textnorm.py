@@ -35,6 +35,11 @@ _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|td|h\d|blockquote|table|ul|ol)\b"
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,15}(?:\s[^<>]{0,200})?/?>|&(?:[a-zA-Z]{2,8}|#\d{1,7});")
 _WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]+")
+# A full stop inside a number or after a common abbreviation.
+_INNER_STOP = re.compile(
+    r"(?<=\d)\.(?=\d)|(?<=\b[Mm]r)\.|(?<=\b[Mm]rs)\.|(?<=\b[Mm]s)\.|(?<=\b[Dd]r)\.|(?<=\b[Ss]t)\.(?= [A-Z])"
+    r"|(?<=\b[Pp]rof)\.|(?<=\be\.g)\.|(?<=\bi\.e)\.|(?<=\be)\.(?=g\.)|(?<=\bi)\.(?=e\.)|(?<=\b[Nn]o)\.(?= ?\d)"
+)
 # A word with at least one character that leetspeak uses for a letter (the only words _leet rewrites).
 _LEET_WORD = re.compile(r"[^\s.,;:!?()\[\]{}\"'<>/\\]*[013457@$|][^\s.,;:!?()\[\]{}\"'<>/\\]*")
 _DOMAIN_AFTER = re.compile(r"\.[a-zA-Z]")  # "name@example" followed by ".com": an email, not leetspeak
@@ -193,10 +198,16 @@ def _leet(clean: str, *, keep_contacts: bool) -> Iterator[tuple[int, str]]:
 
 
 def fold(clean: str) -> str:
-    """Lower-case, strip accents and fold leetspeak; the result has exactly len(clean) characters."""
+    """Lower-case, strip accents and fold leetspeak; the result has exactly len(clean) characters.
+
+    A full stop that does not end a sentence (in "£48,260.00", "Dr. Lund", "e.g. this") becomes a
+    comma, so rule patterns that stay within one sentence read across it.
+    """
     chars = [c if len(c) == 1 else ch for ch in clean for c in (_strip_accent(ch).lower(),)]
     for k, letter in _leet(clean, keep_contacts=False):
         chars[k] = letter
+    for m in _INNER_STOP.finditer(clean):
+        chars[m.start()] = ","
     return "".join(chars)
 
 
