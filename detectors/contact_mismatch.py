@@ -85,6 +85,19 @@ class ContactMismatchDetector:
                 )
             )
 
+        freemail_written = [e for e in new_contacts if e.kind == "email" and is_free_mail(email_domain(e.value))]
+        if freemail_written and domain and not is_free_mail(domain):
+            out.hits.append(
+                Hit(
+                    id="builtin.contact.freemail_reply_to",
+                    detector=NAME,
+                    tactic="channel_shift",
+                    weight=15,
+                    explanation="Points replies to a free-mail address instead of the sender's company address",
+                    evidence=tuple(analysis.evidence(e.start, e.end) for e in freemail_written[:3]),
+                )
+            )
+
         if requester_email and requester_email in on_file_emails:
             own = _redirect_to_own_address(analysis, prior)
             if own is not None:

@@ -125,3 +125,19 @@ def test_batch_scoring_matches_one_at_a_time(assessor: Assessor) -> None:
     batch = assessor.assess_many([Job(t, offline_context(t, NOW, "consumer"), "a") for t in tickets])
     single = [assess(assessor, t) for t in tickets]
     assert [(r.score, r.level) for r in batch] == [(r.score, r.level) for r in single]
+
+
+def test_replies_pointed_at_free_mail_from_a_company_sender_are_a_channel_shift(assessor: Assessor) -> None:
+    body = "Please update our bank details for invoice 1187. For questions reply to accounts.team@gmail.com"
+    company = assess(assessor, ticket(body, "billing@vendor-co.example"))
+    freemail = assess(assessor, ticket(body, "someone@outlook.com"))
+    assert "builtin.contact.freemail_reply_to" in {s.id for s in company.signals}
+    assert "builtin.contact.freemail_reply_to" not in {s.id for s in freemail.signals}
+
+
+def test_a_code_to_the_senders_own_address_on_file_is_not_a_redirect(assessor: Assessor) -> None:
+    body = "My password expired. Could you send a reset link to this address? No rush."
+    on_file = assess(assessor, ticket(body, "jamie.moore@example.com"))
+    stranger = assess(assessor, ticket(body, "jamie.m.1999@gmail.com"))
+    assert "builtin.contact.code_to_sender_on_file" in {s.id for s in on_file.signals}
+    assert level_rank(on_file.level) < level_rank("high") <= level_rank(stranger.level)
