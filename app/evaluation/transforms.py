@@ -15,7 +15,7 @@ from app.core.ticket import Ticket
 
 _HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
 _LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
-_WORD = re.compile(r"[A-Za-z]{4,}")
+_WORD = re.compile(r"[^\W\d_]{4,}")  # words of any script, accents included
 # Contacts and links are left as they are: obfuscating them would change where replies go.
 _CONTACT = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\+?\d[\d ()-]{6,}\d")
 
