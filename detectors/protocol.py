@@ -75,14 +75,16 @@ class Analysis:
 
     def entities_in(self, evidence: Evidence) -> list[Entity]:
         """Contacts (emails, phones) written inside an evidence span."""
-        return [
-            e
-            for e in self.entities
-            if e.kind in ("email", "phone")
-            and self.evidence(e.start, e.end).field == evidence.field
-            and self.evidence(e.start, e.end).message == evidence.message
-            and evidence.start <= self.evidence(e.start, e.end).start < evidence.end
-        ]
+        found = []
+        for entity in self.entities:
+            if entity.kind not in ("email", "phone"):
+                continue
+            where = self.evidence(entity.start, entity.end)
+            if (where.field, where.message) == (evidence.field, evidence.message) and (
+                evidence.start <= where.start < evidence.end
+            ):
+                found.append(entity)
+        return found
 
 
 class Detector(Protocol):
