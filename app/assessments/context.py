@@ -56,27 +56,39 @@ def offline_context(ticket: Ticket, now: datetime, playbook: str, tenant_domains
     )
 
 
-def _resolve_account(session: Session, tenant_id: str, ticket: Ticket) -> tuple[AccountOnFile | None, Account | None]:
+def _find_account(session: Session, tenant_id: str, ticket: Ticket) -> tuple[AccountOnFile | None, Account | None]:
+    """The account the ticket is about: as described inline, else looked up by the requester's contacts."""
     if ticket.account is not None:
-        stored = accounts.get_account(session, tenant_id, ticket.account.id)
-        if stored is None:  # first sight of an account the helpdesk describes inline: keep it on file
-            a = ticket.account
-            stored = accounts.upsert_account(
-                session,
-                tenant_id,
-                a.id,
-                name=a.name,
-                emails=a.emails,
-                phones=a.phones,
-                roles=a.roles,
-                recent_changes=a.recent_changes,
-            )
-        return ticket.account, stored
+        return ticket.account, accounts.get_account(session, tenant_id, ticket.account.id)
     r = ticket.requester
     stored = accounts.find_account_by_contact(
         session, tenant_id, email=r.email or None, phone=r.phone or None, external_id=r.external_id or None
     )
     return (accounts.account_on_file(stored) if stored else None), stored
+
+
+def _keep_on_file(session: Session, tenant_id: str, account: AccountOnFile) -> Account:
+    """First sight of an account the helpdesk describes inline: keep it on file."""
+    return accounts.upsert_account(
+        session,
+        tenant_id,
+        account.id,
+        name=account.name,
+        emails=account.emails,
+        phones=account.phones,
+        roles=account.roles,
+        recent_changes=account.recent_changes,
+    )
+
+
+def verification_context(session: Session, ticket: Ticket, tenant_id: str, now: datetime) -> Context:
+    """What re-evaluating a stored assessment needs: the account on file and its valid verifications.
+
+    Read-only: nothing is recorded or created.
+    """
+    on_file, stored = _find_account(session, tenant_id, ticket)
+    verifications = accounts.list_valid_verifications(session, tenant_id, stored, now) if stored else []
+    return Context(now=now, account=on_file, verifications=tuple(verifications))
 
 
 def stored_context(session: Session, tenant: Tenant, ticket: Ticket, now: datetime) -> Snapshot:
@@ -85,7 +97,9 @@ def stored_context(session: Session, tenant: Tenant, ticket: Ticket, now: dateti
     A helpdesk that says the requester is signed in is recorded as an `authenticated_session`
     verification event on the account, so the step it satisfies is backed by a stored event.
     """
-    on_file, stored = _resolve_account(session, tenant.id, ticket)
+    on_file, stored = _find_account(session, tenant.id, ticket)
+    if stored is None and on_file is not None:
+        stored = _keep_on_file(session, tenant.id, on_file)
     key = requester_key(ticket)
     verifications: list[VerificationEvent] = []
     recent = []

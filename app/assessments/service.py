@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.assessments.context import stored_context
+from app.assessments.context import stored_context, verification_context
 from app.audit import repository as audit
 from app.core.assessment import Assessment
 from app.core.engine import Assessor, Job, reevaluate
@@ -102,10 +102,4 @@ def current_assessment(
         raise NotFound("no assessment for this ticket", code="assessment_not_found")
     stored = tickets.assessment_from_row(row)
     ticket = Ticket.model_validate(ticket_row.payload)
-    snapshot = stored_context(
-        session,
-        tenant_for(session, tenant_id),
-        ticket.model_copy(update={"requester": ticket.requester.model_copy(update={"authenticated": False})}),
-        now,
-    )
-    return reevaluate(assessor, stored, snapshot.context)
+    return reevaluate(assessor, stored, verification_context(session, ticket, tenant_id, now))
