@@ -6,7 +6,7 @@ about the same account); the core never queries anything itself. `now` is the sn
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.core.ticket import AccountOnFile
@@ -46,4 +46,3 @@ class Context:
     playbook: str = "consumer"
     velocity_window_hours: int = 24
     requester_key: str = ""  # the same key as RecentTicket.requester_key, for this ticket
-    extra: dict[str, str] = field(default_factory=dict)

@@ -82,14 +82,6 @@ class Assessor:
         except KeyError:
             raise NotFound(f"unknown playbook {playbook_id!r}", code="playbook_not_found") from None
 
-    def versions(self, playbook_id: str) -> Versions:
-        return Versions(
-            rule_packs=self.pack_hash,
-            playbook=self.playbook(playbook_id).ref,
-            model=self.model_name,
-            engine=ENGINE_VERSION,
-        )
-
     def assess(self, ticket: Ticket, context: Context, assessment_id: str) -> Assessment:
         return self.assess_many([Job(ticket, context, assessment_id)])[0]
 

@@ -79,16 +79,5 @@ METHOD_STRENGTH: dict[str, int] = {
     "in_person": 3,
 }
 
-# Score thresholds: a score at or above the bound has that level.
-LEVEL_FLOORS: tuple[tuple[str, int], ...] = (("critical", 75), ("high", 50), ("medium", 25), ("low", 0))
-
-
-def level_for(score: int) -> str:
-    for level, floor in LEVEL_FLOORS:
-        if score >= floor:
-            return level
-    return "low"
-
-
 def level_rank(level: str) -> int:
     return LEVELS.index(level)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ class Case:
     playbook: str = "consumer"
     tenant_domains: tuple[str, ...] = ()
     min_level: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def case_from(obj: dict[str, Any], where: str) -> Case:

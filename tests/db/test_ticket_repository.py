@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import repository as accounts
 from app.core.assessment import Assessment, Banner, Versions
-from app.core.vocabulary import level_for
+from app.core.scoring import load_scoring
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Ticket
 from app.tickets import repository as tickets
@@ -23,7 +23,7 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def _assessment(ticket_id: str, score: int, assessment_id: str | None = None) -> Assessment:
-    level = level_for(score)
+    level = load_scoring().level_for(score)
     return Assessment(
         ticket_id=ticket_id,
         assessment_id=assessment_id or str(uuid.uuid4()),
@@ -149,7 +149,7 @@ def test_latest_assessment_and_tenant_scoped_get(session: Session, two_tenants: 
     assert latest is not None and latest.id == newest.id
     assert tickets.assessment_from_row(latest).score == newest.score
     assert (latest.level, latest.rule_pack_hash, latest.playbook) == (
-        level_for(newest.score),
+        load_scoring().level_for(newest.score),
         "sha256:packs",
         "consumer@1",
     )
@@ -175,9 +175,7 @@ def test_add_assessment_refuses(
         tickets.add_assessment(session, two_tenants[0], ticket, make(ticket, first))
 
 
-def test_add_assessment_for_another_tenants_ticket_is_not_found(
-    session: Session, two_tenants: tuple[str, str]
-) -> None:
+def test_add_assessment_for_another_tenants_ticket_is_not_found(session: Session, two_tenants: tuple[str, str]) -> None:
     ticket = _ticket(session, two_tenants[0], "T-1")
     with pytest.raises(NotFound):
         tickets.add_assessment(session, two_tenants[1], ticket, _assessment("T-1", 5))
