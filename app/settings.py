@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     log_json: bool | None = None  # None: JSON everywhere but development
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where helpdesks reach this service: the webhook URLs printed at install time start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Fernet keys (comma-separated; the first encrypts, all decrypt) for integration secrets at rest.
+    # Unset in development: a key file under var/ is made on first use. Required in production.
+    encryption_keys: str = ""
+    # Outbox worker: attempts before a write-back is dead-lettered, and how long a claim is held.
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_lease_seconds: int = Field(default=120, ge=10)
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:
@@ -36,6 +44,8 @@ class Settings(BaseSettings):
             raise ValueError("DESKGUARD_JWT_SECRET must be set outside development")
         if self.env == "production" and len(self.jwt_secret) < 32:
             raise ValueError("DESKGUARD_JWT_SECRET must be at least 32 characters")
+        if self.env == "production" and not self.encryption_keys:
+            raise ValueError("DESKGUARD_ENCRYPTION_KEYS must be set outside development")
         bad = set(self.jwt_algorithms) - {"HS256", "HS384", "HS512"}
         if bad:
             raise ValueError(f"DESKGUARD_JWT_ALGORITHMS: unsupported {sorted(bad)}")

@@ -3,6 +3,7 @@
 from app.models.account import Account, AccountContact
 from app.models.assessment import Assessment
 from app.models.audit import AuditEntry
+from app.models.integration import Delivery, Integration, OutboxItem
 from app.models.tenant import Tenant
 from app.models.ticket import Ticket
 from app.models.verification import VerificationEvent
@@ -12,6 +13,9 @@ __all__ = [
     "AccountContact",
     "Assessment",
     "AuditEntry",
+    "Delivery",
+    "Integration",
+    "OutboxItem",
     "Tenant",
     "Ticket",
     "VerificationEvent",

@@ -1,0 +1,1 @@
+"""Installing helpdesk integrations, and the outbox that writes assessments back to them."""
