@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.errors import ConfigError, DeskguardError
 from app.evaluation.commands import eval_command, scenarios_cli
+from app.integrations.commands import integrations_cli, worker_command
 from app.settings import get_settings
 
 cli = typer.Typer(
@@ -28,6 +29,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(detectors_cli, name="detectors")
 cli.add_typer(tenants_cli, name="tenants")
 cli.add_typer(scenarios_cli, name="scenarios")
+cli.add_typer(integrations_cli, name="integrations")
+cli.command("worker")(worker_command)
 cli.command("eval")(eval_command)
 
 SCORE_BATCH = 64

@@ -11,6 +11,8 @@ from app.accounts.routes import router as accounts_router
 from app.assessments.routes import router as assessments_router
 from app.error_handlers import install_error_handlers
 from app.health.routes import router as health_router
+from app.hooks.routes import router as hooks_router
+from app.integrations.routes import router as integrations_router
 from app.logging import configure_logging, get_logger
 from app.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
 from app.runtime import Runtime
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health_router)
     app.include_router(assessments_router)
     app.include_router(accounts_router)
+    app.include_router(hooks_router)
+    app.include_router(integrations_router)
     # The last added runs outermost: every response, a 413 included, carries the request id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)

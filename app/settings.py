@@ -44,8 +44,6 @@ class Settings(BaseSettings):
             raise ValueError("DESKGUARD_JWT_SECRET must be set outside development")
         if self.env == "production" and len(self.jwt_secret) < 32:
             raise ValueError("DESKGUARD_JWT_SECRET must be at least 32 characters")
-        if self.env == "production" and not self.encryption_keys:
-            raise ValueError("DESKGUARD_ENCRYPTION_KEYS must be set outside development")
         bad = set(self.jwt_algorithms) - {"HS256", "HS384", "HS512"}
         if bad:
             raise ValueError(f"DESKGUARD_JWT_ALGORITHMS: unsupported {sorted(bad)}")

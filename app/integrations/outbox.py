@@ -48,12 +48,23 @@ def enqueue(session: Session, integration: IntegrationConfig, ref: str, note: No
     )
 
 
-def claim(session: Session, worker: str, now: datetime, lease_seconds: int, limit: int = 10) -> list[OutboxItem]:
-    """Take up to `limit` due rows (pending and due, or in_progress with an expired lease)."""
+def claim(
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease_seconds: int,
+    limit: int = 10,
+    *,
+    assessment_id: str | None = None,
+) -> list[OutboxItem]:
+    """Take up to `limit` due rows (pending and due, or in_progress with an expired lease); only the
+    row of `assessment_id` when given."""
     due = or_(
         and_(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now),
         and_(OutboxItem.status == "in_progress", OutboxItem.lease_until < now),
     )
+    if assessment_id is not None:
+        due = and_(due, OutboxItem.assessment_id == assessment_id)
     picked = (
         select(OutboxItem.id)
         .where(due)

@@ -10,6 +10,7 @@ import ipaddress
 import secrets
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.audit import repository as audit
 from app.errors import InvalidInput, NotFound
+from app.integrations import outbox
 from app.integrations.crypto import Vault
-from app.models.integration import Integration, OutboxItem
+from app.models.integration import Delivery, Integration, OutboxItem
 from app.settings import Settings
 from app.tenants import repository as tenants
 from integrations.protocol import Adapter, IntegrationConfig
@@ -275,3 +277,52 @@ def set_enabled(
     event = "integration_enabled" if enabled else "integration_disabled"
     audit.record(session, row.tenant_id, actor, event, "integration", row.id, {})
     return integration_view(session, settings, vault, row)
+
+
+class DeliveryView(BaseModel):
+    delivery_id: str
+    status: str
+    ticket_id: str
+    assessment_id: str | None
+    error_code: str
+    detail: str
+    received_at: datetime
+    payload: str | None  # rejected deliveries only, for the admin to see what the helpdesk sent
+
+
+class OutboxView(BaseModel):
+    id: int
+    assessment_id: str
+    ref: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    done_at: datetime | None
+
+
+def list_deliveries(
+    session: Session, integration_id: str, tenant_id: str | None, status: str | None = None, limit: int = 100
+) -> list[DeliveryView]:
+    get_row(session, integration_id, tenant_id)
+    stmt = select(Delivery).where(Delivery.integration_id == integration_id)
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    rows = session.scalars(stmt.order_by(Delivery.id.desc()).limit(max(1, min(limit, 1000))))
+    return [DeliveryView.model_validate(r, from_attributes=True) for r in rows]
+
+
+def list_outbox(
+    session: Session, integration_id: str, tenant_id: str | None, status: str | None = None, limit: int = 100
+) -> list[OutboxView]:
+    get_row(session, integration_id, tenant_id)
+    rows = outbox.list_items(session, integration_id, status, max(1, min(limit, 1000)))
+    return [OutboxView.model_validate(r, from_attributes=True) for r in rows]
+
+
+def retry_outbox(
+    session: Session, integration_id: str, item_id: int, now: datetime, *, actor: str, tenant_id: str | None = None
+) -> OutboxView:
+    get_row(session, integration_id, tenant_id)
+    return OutboxView.model_validate(outbox.retry(session, integration_id, item_id, now, actor), from_attributes=True)

@@ -57,10 +57,11 @@ class Worker:
     clock: Callable[[], datetime] = utc_now
     stopping: threading.Event = field(default_factory=threading.Event)
 
-    def claim(self, limit: int = 10) -> list[OutboxItem]:
+    def claim(self, limit: int = 10, assessment_id: str | None = None) -> list[OutboxItem]:
         try:
             with session_scope(self.sessions) as session:
-                return outbox.claim(session, self.name, self.clock(), self.settings.outbox_lease_seconds, limit)
+                lease = self.settings.outbox_lease_seconds
+                return outbox.claim(session, self.name, self.clock(), lease, limit, assessment_id=assessment_id)
         except OperationalError as exc:  # SQLite: another writer holds the lock; try again next round
             log.warning("outbox_claim_busy", error=type(exc.orig).__name__)
             return []

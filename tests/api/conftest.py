@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from app.auth import issue_token
@@ -17,6 +18,8 @@ from app.settings import Settings
 from app.tenants.repository import ensure_tenant
 from tests.conftest import migrated_database
 
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
 
 @pytest.fixture(scope="module")
 def api_db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -27,7 +30,9 @@ def api_db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def settings(api_db_url: str) -> Settings:
-    return Settings(env="test", database_url=api_db_url, jwt_secret="test-secret-" + "x" * 32)
+    return Settings(
+        env="test", database_url=api_db_url, jwt_secret="test-secret-" + "x" * 32, encryption_keys=TEST_ENCRYPTION_KEY
+    )
 
 
 @pytest.fixture
