@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     encryption_keys: str = ""
     # Outbox worker: attempts before a write-back is dead-lettered, and how long a claim is held.
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
-    outbox_lease_seconds: int = Field(default=120, ge=10)
+    outbox_lease_seconds: int = Field(default=120, ge=1)
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:
