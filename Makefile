@@ -24,7 +24,7 @@ db: install
 
 run: db
 	@$(BIN)/deskguard token --tenant dev --role admin --subject developer --ensure-tenant
-	$(BIN)/deskguard serve
+	$(BIN)/deskguard serve --with-worker
 
 test: install
 	$(BIN)/deskguard detectors test

@@ -247,10 +247,18 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     workers: Annotated[int, typer.Option(help="processes")] = 1,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="also send write-backs from each process (one-process set-up)")
+    ] = False,
 ) -> None:
     """Start the HTTP service (uvicorn)."""
+    import os
+
     import uvicorn
 
+    if with_worker:
+        os.environ["DESKGUARD_EMBEDDED_WORKER"] = "true"  # read by each process's settings
+        get_settings.cache_clear()
     settings = get_settings()
     uvicorn.run(
         "app.main:create_app",

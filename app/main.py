@@ -13,6 +13,7 @@ from app.error_handlers import install_error_handlers
 from app.health.routes import router as health_router
 from app.hooks.routes import router as hooks_router
 from app.integrations.routes import router as integrations_router
+from app.integrations.worker import start_embedded_worker
 from app.logging import configure_logging, get_logger
 from app.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
 from app.runtime import Runtime
@@ -30,9 +31,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         rt = runtime or Runtime.start(settings)
         app.state.runtime = rt
         log.info("service_started", env=settings.env, model=rt.assessor.model_name, rule_packs=rt.assessor.pack_hash)
+        worker = start_embedded_worker(rt) if settings.embedded_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             if runtime is None:
                 rt.close()
             log.info("service_stopped")

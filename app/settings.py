@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Outbox worker: attempts before a write-back is dead-lettered, and how long a claim is held.
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_lease_seconds: int = Field(default=120, ge=1)
+    # Run an outbox worker thread inside each service process (the one-process embedded set-up;
+    # production runs `deskguard worker` processes instead).
+    embedded_worker: bool = False
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

@@ -28,7 +28,7 @@ from app.integrations.notes import note_from_json
 from app.integrations.service import config_of, get_row
 from app.logging import get_logger
 from app.models.integration import OutboxItem
-from app.runtime import utc_now
+from app.runtime import Runtime, utc_now
 from app.settings import Settings
 from integrations.http import DEFAULT_TIMEOUT, WriteBackError
 from integrations.registry import adapter_for
@@ -125,3 +125,22 @@ class Worker:
 
     def close(self) -> None:
         self.http.close()
+
+
+@dataclass
+class EmbeddedWorker:
+    worker: Worker
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.worker.stopping.set()
+        self.thread.join(timeout=30)
+        self.worker.close()
+
+
+def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:
+    """An outbox worker on a thread of the service process (DESKGUARD_EMBEDDED_WORKER=true)."""
+    worker = Worker(runtime.settings, runtime.sessions, runtime.vault)
+    thread = threading.Thread(target=worker.run, name="outbox-worker", daemon=True)
+    thread.start()
+    return EmbeddedWorker(worker, thread)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -218,3 +219,21 @@ def test_a_claim_is_a_lease(
     assert first.send(held).status == "lost"  # w1 wakes up late: the row is w2's now, w1 records nothing
     assert item_of(settings, installed.id).claimed_by == "w2"
     assert second.send(taken).status == "done"
+
+
+def test_embedded_worker_sends_from_the_service_process(
+    settings: Settings, assessor: Any, installed: Installed, callback: FakeHelpdesk
+) -> None:
+    from app.main import create_app
+    from app.runtime import Runtime
+    from tests.integrations.fakeserver import wait_for
+
+    embedded = settings.model_copy(update={"embedded_worker": True})
+    runtime = Runtime.start(embedded, assessor=assessor)
+    try:
+        with TestClient(create_app(embedded, runtime)) as c:
+            assessed = deliver(c, installed, ticket("W-6")).json()
+            assert wait_for(lambda: len(callback.sent("POST", "/deskguard")) == 1, timeout=15)
+        assert callback.sent("POST", "/deskguard")[0].json()["assessment_id"] == assessed["assessment_id"]
+    finally:
+        runtime.close()
