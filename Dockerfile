@@ -22,5 +22,6 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
 USER deskguard
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)" || exit 1
-# DESKGUARD_DATABASE_URL and DESKGUARD_JWT_SECRET must be set; run `deskguard db upgrade` once per release.
+# DESKGUARD_DATABASE_URL, DESKGUARD_JWT_SECRET, DESKGUARD_ENCRYPTION_KEYS and DESKGUARD_PUBLIC_URL must be
+# set; run `deskguard db upgrade` once per release. Run write-backs from the same image: `deskguard worker`.
 CMD ["deskguard", "serve"]
