@@ -177,7 +177,11 @@ def prepare(
     if not isinstance(payload, dict):
         error = PayloadError("the body is not a JSON object", code="payload_not_json")
         return _rejected(session, row, config, adapter, body_digest(request.body), request.body, error)
-    delivery_id = (adapter.delivery_id(request, payload) or body_digest(request.body))[:200]
+    try:
+        delivery_id = (adapter.delivery_id(request, payload) or body_digest(request.body))[:200]
+    except Exception as exc:  # an adapter must never turn a vendor's odd payload into a 500
+        log.error("adapter_failed", provider=provider, step="delivery_id", error=type(exc).__name__)
+        delivery_id = body_digest(request.body)
     earlier = _earlier(session, row.id, delivery_id)
     if earlier is not None:
         return Prepared(config, adapter, delivery_id, None, earlier)
@@ -185,6 +189,13 @@ def prepare(
         parsed = adapter.parse(payload, config)
     except PayloadError as exc:
         return _rejected(session, row, config, adapter, delivery_id, request.body, exc)
+    except Exception as exc:
+        log.error("adapter_failed", provider=provider, step="parse", error=type(exc).__name__)
+        error = PayloadError(f"the {adapter.title} payload could not be read", code="payload_invalid")
+        return _rejected(session, row, config, adapter, delivery_id, request.body, error)
+    if parsed.ticket is not None and not parsed.ref:
+        error = PayloadError("the payload names no ticket or conversation id", code="payload_invalid")
+        return _rejected(session, row, config, adapter, delivery_id, request.body, error)
     return Prepared(config, adapter, delivery_id, parsed)
 
 

@@ -267,3 +267,17 @@ def test_install_errors_are_clear(
     response = client.post("/v1/integrations", json=body, headers=auth(new_tenant(), "admin"))
     assert response.status_code in (404, 422), response.text
     assert response.json()["code"] == code
+
+
+def test_an_adapter_bug_is_a_422_not_a_500(
+    client: TestClient, generic: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integrations.generic import GenericAdapter
+
+    def broken(self: object, payload: object, integration: object) -> None:
+        raise KeyError("requester")
+
+    monkeypatch.setattr(GenericAdapter, "parse", broken)
+    response = deliver(client, generic, ticket("T-10"))
+    assert response.status_code == 422
+    assert response.json()["code"] == "payload_invalid"
