@@ -7,7 +7,7 @@ from functools import cache
 
 from integrations.protocol import Adapter
 
-PROVIDERS: tuple[str, ...] = ("generic",)
+PROVIDERS: tuple[str, ...] = ("generic", "jira_service_management")
 
 
 @cache

@@ -7,6 +7,7 @@ import importlib
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -16,6 +17,7 @@ from app.core.ticket import Message, Requester, Ticket
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.integrations.crypto import Vault
 from app.integrations.service import Installed, config_of, get_row
+from app.runtime import utc_now
 from app.settings import Settings
 from integrations.protocol import IntegrationConfig
 from integrations.registry import PROVIDERS, adapter_for
@@ -37,6 +39,19 @@ class VendorFake(Protocol):
     def hang_next(self, seconds: float = 30.0, times: int = 1, match: str = "", after: bool = False) -> None: ...
     def __enter__(self) -> Any: ...
     def __exit__(self, *exc: object) -> None: ...
+
+
+class Clock:
+    """A worker's clock that tests move forward (past backoffs and leases)."""
+
+    def __init__(self) -> None:
+        self.now = utc_now() + timedelta(seconds=5)  # rows queued during the test are due
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 def fake_module(provider: str) -> ModuleType:

@@ -5,7 +5,6 @@ private note with the marker, the level tag, the field; duplicates and lost resp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -17,9 +16,8 @@ from app.db import make_engine, make_sessionmaker
 from app.integrations.crypto import Vault
 from app.integrations.service import Installed
 from app.integrations.worker import Worker
-from app.runtime import utc_now
 from app.settings import Settings
-from tests.integrations.contract import VENDORS, attack_ticket, fake_module, install_vendor, new_ref, push_sample
+from tests.integrations.contract import VENDORS, Clock, attack_ticket, fake_module, install_vendor, new_ref, push_sample
 
 
 @pytest.fixture(params=VENDORS)
@@ -34,14 +32,15 @@ def fake(vendor: ModuleType) -> Iterator[Any]:
 
 
 @pytest.fixture
-def worker(settings: Settings) -> Iterator[Worker]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def worker(settings: Settings, clock: Clock) -> Iterator[Worker]:
     engine = make_engine(settings.database_url)
     w = Worker(
-        settings,
-        make_sessionmaker(engine),
-        Vault.from_settings(settings),
-        http=httpx.Client(timeout=1.0),
-        clock=lambda: utc_now() + timedelta(hours=2),  # every queued row is due, backoffs included
+        settings, make_sessionmaker(engine), Vault.from_settings(settings), http=httpx.Client(timeout=1.0), clock=clock
     )
     yield w
     w.close()
@@ -89,6 +88,7 @@ def test_a_lost_response_never_writes_a_second_note(
     vendor: ModuleType,
     fake: Any,
     worker: Worker,
+    clock: Clock,
 ) -> None:
     installed = install_vendor(install, vendor, fake.base_url)
     ref = new_ref()
@@ -101,6 +101,7 @@ def test_a_lost_response_never_writes_a_second_note(
     assert first.status == "pending", first
     assert len(fake.notes(ref)) == 1
 
+    clock.advance(3600)  # past the backoff
     [second] = worker.run_once(limit=50)
     assert second.status == "done", second
     assert len(fake.notes(ref)) == 1

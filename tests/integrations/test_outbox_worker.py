@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,21 +19,10 @@ from app.integrations.crypto import Vault
 from app.integrations.service import Installed
 from app.integrations.worker import Worker
 from app.models import AuditEntry, OutboxItem
-from app.runtime import utc_now
 from app.settings import Settings
+from tests.integrations.contract import Clock
 from tests.integrations.fakeserver import FakeHelpdesk, Recorded, Reply
 from tests.integrations.test_hooks_api import deliver, ticket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utc_now() + timedelta(seconds=5)  # rows queued during the test are due
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
