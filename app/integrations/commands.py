@@ -178,6 +178,35 @@ def secret(
     typer.echo(f"New secret (shown once): {installed.secret}" if installed.secret else "secret stored")
 
 
+@integrations_cli.command("update")
+def update(
+    integration_id: str,
+    name: Annotated[str | None, typer.Option(help="a label for admins")] = None,
+    credential: Annotated[
+        list[str], typer.Option(help="replace one API credential: name=value (or @file, env:VAR); repeatable")
+    ] = [],  # noqa: B006
+    api_base_url: Annotated[str | None, typer.Option(help="API base URL")] = None,
+    option: Annotated[list[str], typer.Option(help="options name=value; replaces all options")] = [],  # noqa: B006
+) -> None:
+    """Change an integration's credentials (e.g. an expired token), API base URL, options or name."""
+    from app.db import session_scope
+    from app.integrations.service import update_integration
+
+    with _database() as (settings, sessions, vault), session_scope(sessions) as session:
+        view = update_integration(
+            session,
+            settings,
+            vault,
+            integration_id,
+            actor="cli:integrations",
+            name=name,
+            credentials=_pairs(credential, "credential") or None,
+            api_base_url=api_base_url,
+            options=dict(_pairs(option, "option")) if option else None,
+        )
+    _emit(view)
+
+
 @integrations_cli.command("disable")
 def disable(integration_id: str) -> None:
     """Refuse this integration's webhooks (404) until enabled again."""
@@ -191,10 +220,10 @@ def enable(integration_id: str) -> None:
 
 def _set_enabled(integration_id: str, enabled: bool) -> None:
     from app.db import session_scope
-    from app.integrations.service import set_enabled
+    from app.integrations.service import update_integration
 
     with _database() as (settings, sessions, vault), session_scope(sessions) as session:
-        view = set_enabled(session, settings, vault, integration_id, enabled, actor="cli:integrations")
+        view = update_integration(session, settings, vault, integration_id, actor="cli:integrations", enabled=enabled)
     typer.echo(f"integration {view.id} {'enabled' if view.enabled else 'disabled'}")
 
 

@@ -42,7 +42,11 @@ class IntegrationIn(_In):
 
 
 class IntegrationPatch(_In):
-    enabled: bool
+    enabled: bool | None = None
+    name: str | None = Field(default=None, max_length=200)
+    credentials: dict[str, str] | None = Field(default=None, max_length=20)
+    api_base_url: str | None = Field(default=None, max_length=500)
+    options: dict[str, Any] | None = Field(default=None, max_length=20)
 
 
 class SecretIn(_In):
@@ -108,14 +112,18 @@ async def patch(
     runtime: Runtime = Depends(get_runtime),
 ) -> service.IntegrationView:
     return await runtime.run_io(
-        lambda s: service.set_enabled(
+        lambda s: service.update_integration(
             s,
             runtime.settings,
             runtime.vault,
             integration_id,
-            body.enabled,
             actor=_actor(principal),
             tenant_id=principal.tenant,
+            enabled=body.enabled,
+            name=body.name,
+            credentials=body.credentials,
+            api_base_url=body.api_base_url,
+            options=body.options,
         )
     )
 

@@ -261,22 +261,47 @@ def set_secret(
     return Installed(**integration_view(session, settings, vault, row).model_dump(), secret=made)
 
 
-def set_enabled(
+def update_integration(
     session: Session,
     settings: Settings,
     vault: Vault,
     integration_id: str,
-    enabled: bool,
     *,
     actor: str,
     tenant_id: str | None = None,
+    enabled: bool | None = None,
+    name: str | None = None,
+    credentials: Mapping[str, str] | None = None,
+    api_base_url: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> IntegrationView:
+    """Change what is given: credentials given replace those of the same name (an expired token),
+    options given replace all options; everything is validated as at install time."""
     row = get_row(session, integration_id, tenant_id)
-    row.enabled = enabled
+    adapter = require_adapter(row.provider)
+    changed: list[str] = []
+    if credentials:
+        merged = {**vault.decrypt_json(row.credentials_encrypted), **credentials}
+        cleaned = _check_credentials(adapter, merged)
+        row.credentials_encrypted = vault.encrypt_json(cleaned)
+        row.credential_names = sorted(cleaned)
+        changed.append("credentials")
+    if api_base_url is not None:
+        row.api_base_url = _check_base_url(api_base_url, settings)
+        changed.append("api_base_url")
+    if options is not None:
+        row.options = _check_options(adapter, options)
+        changed.append("options")
+    if name is not None:
+        row.name = name.strip()[:200]
+        changed.append("name")
+    if enabled is not None:
+        row.enabled = enabled
+        changed.append("enabled" if enabled else "disabled")
     session.flush()
-    event = "integration_enabled" if enabled else "integration_disabled"
-    audit.record(session, row.tenant_id, actor, event, "integration", row.id, {})
+    audit.record(session, row.tenant_id, actor, "integration_updated", "integration", row.id, {"changed": changed})
     return integration_view(session, settings, vault, row)
+
 
 
 class DeliveryView(BaseModel):
