@@ -7,7 +7,7 @@ from functools import cache
 
 from integrations.protocol import Adapter
 
-PROVIDERS: tuple[str, ...] = ("generic", "jira_service_management")
+PROVIDERS: tuple[str, ...] = ("generic", "freshdesk", "jira_service_management", "zammad")
 
 
 @cache
