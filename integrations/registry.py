@@ -7,7 +7,7 @@ from functools import cache
 
 from integrations.protocol import Adapter
 
-PROVIDERS: tuple[str, ...] = ("generic", "freshdesk", "jira_service_management", "zammad")
+PROVIDERS: tuple[str, ...] = ("generic", "zendesk", "freshdesk", "jira_service_management", "zammad")
 
 
 @cache
