@@ -31,6 +31,9 @@ class AdapterBase:
     def delivery_id(self, request: InboundRequest, payload: Mapping[str, Any]) -> str:
         return body_digest(request.body)
 
+    def challenge(self, request: InboundRequest, payload: Mapping[str, Any]) -> str:
+        return ""
+
 
 def body_digest(body: bytes) -> str:
     """An idempotency key for vendors that send no delivery id: the same bytes are the same delivery."""

@@ -123,6 +123,10 @@ class Adapter(Protocol):
         """The vendor's delivery or event id, used for idempotency ("" when the vendor sends none)."""
         ...
 
+    def challenge(self, request: InboundRequest, payload: Mapping[str, Any]) -> str:
+        """For a verified URL-validation request, the value the helpdesk expects echoed back; else ""."""
+        ...
+
     def parse(self, payload: Mapping[str, Any], integration: IntegrationConfig) -> Parsed:
         """The vendor payload as a normalized ticket; PayloadError when it cannot be read."""
         ...

@@ -7,7 +7,15 @@ from functools import cache
 
 from integrations.protocol import Adapter
 
-PROVIDERS: tuple[str, ...] = ("generic", "zendesk", "freshdesk", "jira_service_management", "zammad")
+PROVIDERS: tuple[str, ...] = (
+    "generic",
+    "zendesk",
+    "freshdesk",
+    "front",
+    "zammad",
+    "jira_service_management",
+    "chatwoot",
+)
 
 
 @cache

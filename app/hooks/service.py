@@ -57,7 +57,7 @@ MAX_STORED_PAYLOAD = 256 * 1024
 
 
 class HookResult(BaseModel):
-    status: str  # assessed | unchanged | ignored | duplicate
+    status: str  # assessed | unchanged | ignored | duplicate | challenge
     delivery_id: str
     ticket_id: str = ""
     assessment_id: str | None = None
@@ -65,6 +65,7 @@ class HookResult(BaseModel):
     score: int | None = None
     headline: str | None = None
     detail: str = ""
+    challenge: str | None = None  # echoed for a helpdesk's URL validation (Front's X-Front-Challenge)
 
 
 class HelpdeskUnavailable(DeskguardError):
@@ -177,6 +178,9 @@ def prepare(
     if not isinstance(payload, dict):
         error = PayloadError("the body is not a JSON object", code="payload_not_json")
         return _rejected(session, row, config, adapter, body_digest(request.body), request.body, error)
+    challenge = adapter.challenge(request, payload)
+    if challenge:  # a verified URL-validation request: answer it, store nothing
+        return Prepared(config, adapter, "", None, HookResult(status="challenge", delivery_id="", challenge=challenge))
     try:
         delivery_id = (adapter.delivery_id(request, payload) or body_digest(request.body))[:200]
     except Exception as exc:  # an adapter must never turn a vendor's odd payload into a 500
