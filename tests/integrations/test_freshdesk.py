@@ -150,14 +150,6 @@ def test_payload_readme_names_every_file() -> None:
         assert name in readme
 
 
-def test_shared_payloads_are_verbatim_copies() -> None:
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "payloads" / "freshdesk"
-    if not shared.is_dir():
-        pytest.skip("shared payloads not present on this machine")
-    for original in shared.glob("*.json"):
-        assert (PAYLOADS / original.name).read_bytes() == original.read_bytes()
-
-
 def test_source_maps_to_channel() -> None:
     payload = load("deskguard_template_ticket_created.example.json")
     expected = {"Email": "email", "Portal": "web", "Phone": "phone", "Chat": "chat", "Twitter": "social", "3": "phone"}
