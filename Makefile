@@ -50,6 +50,7 @@ eval: install
 
 bench: install
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/webhooks.py
 
 # Re-resolve dependencies (needs uv on PATH): updates uv.lock and the hashed requirements.lock.
 lock:
