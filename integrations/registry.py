@@ -11,6 +11,8 @@ PROVIDERS: tuple[str, ...] = (
     "generic",
     "zendesk",
     "freshdesk",
+    "intercom",
+    "helpscout",
     "front",
     "zammad",
     "jira_service_management",

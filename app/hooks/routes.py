@@ -19,6 +19,16 @@ from integrations.protocol import InboundRequest
 router = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
 
 
+@router.head("/{provider}/{integration_id}", status_code=200)
+async def probe(
+    provider: str = Path(min_length=1, max_length=32, pattern=r"^[a-z_]+$"),
+    integration_id: str = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+    runtime: Runtime = Depends(get_runtime),
+) -> None:
+    """Some helpdesks (Intercom) check the URL with HEAD when the webhook is saved: 200 if it is ours."""
+    await runtime.run_io(lambda s: service.find_enabled(s, provider, integration_id))
+
+
 @router.post("/{provider}/{integration_id}", response_model=HookResult, response_model_exclude_none=True)
 async def receive(
     request: Request,

@@ -155,16 +155,21 @@ def _earlier(session: Session, integration_id: str, delivery_id: str) -> HookRes
     )
 
 
-def prepare(
-    session: Session, vault: Vault, provider: str, integration_id: str, request: InboundRequest, now: float
-) -> Prepared:
-    """Everything before the helpdesk API and the assessor: find, verify, parse, dedupe."""
+def find_enabled(session: Session, provider: str, integration_id: str) -> tuple[Adapter, Integration]:
     adapter = adapter_for(provider)
     row = session.get(Integration, integration_id) if adapter is not None else None
     if adapter is None or row is None or row.provider != provider:
         raise NotFound("no such integration", code="integration_not_found")
     if not row.enabled:
         raise NotFound("this integration is disabled", code="integration_disabled")
+    return adapter, row
+
+
+def prepare(
+    session: Session, vault: Vault, provider: str, integration_id: str, request: InboundRequest, now: float
+) -> Prepared:
+    """Everything before the helpdesk API and the assessor: find, verify, parse, dedupe."""
+    adapter, row = find_enabled(session, provider, integration_id)
     config = config_of(vault, row)
     _check_ip(config, request.client_ip)
     try:

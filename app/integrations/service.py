@@ -53,6 +53,11 @@ class Installed(IntegrationView):
     secret: str  # shown once, when Deskguard made it; "" when the helpdesk makes it
 
 
+def new_secret() -> str:
+    """40 URL-safe characters (240 bits): the longest every helpdesk's secret field takes (Help Scout: 40)."""
+    return secrets.token_urlsafe(30)
+
+
 def require_adapter(provider: str) -> Adapter:
     adapter = adapter_for(provider)
     if adapter is None:
@@ -154,7 +159,7 @@ def add_integration(
     base = _check_base_url(base, settings)
     made_secret = ""
     if not secret and adapter.signing_key_from == "deskguard":
-        made_secret = secret = secrets.token_urlsafe(32)
+        made_secret = secret = new_secret()
     row = Integration(
         id=uuid.uuid4().hex,
         tenant_id=tenant_id,
@@ -254,7 +259,7 @@ def set_secret(
             raise InvalidInput(
                 f"{adapter.title} makes the signing secret: paste it from the helpdesk", code="secret_required"
             )
-        made = secret = secrets.token_urlsafe(32)
+        made = secret = new_secret()
     row.secret_encrypted = vault.encrypt(secret)
     session.flush()
     audit.record(session, row.tenant_id, actor, "integration_secret_set", "integration", row.id, {})

@@ -281,3 +281,9 @@ def test_an_adapter_bug_is_a_422_not_a_500(
     response = deliver(client, generic, ticket("T-10"))
     assert response.status_code == 422
     assert response.json()["code"] == "payload_invalid"
+
+
+def test_head_probe_answers_for_an_installed_integration_only(client: TestClient, generic: Installed) -> None:
+    assert client.head(f"/v1/hooks/generic/{generic.id}").status_code == 200
+    assert client.head("/v1/hooks/generic/doesnotexist").status_code == 404
+    assert client.head(f"/v1/hooks/zendesk/{generic.id}").status_code == 404
