@@ -326,7 +326,7 @@ class ChatwootAdapter(AdapterBase):
         """Contents of the conversation's messages, newest pages first, at most MAX_PAGES pages."""
         params: dict[str, Any] = {}
         for _ in range(MAX_PAGES):
-            page = _object(api.json("GET", f"{path}/messages", params=params or None), "GET messages")
+            page = api.json_object("GET", f"{path}/messages", params=params or None)
             messages = page.get("payload")
             if not isinstance(messages, list):
                 raise WriteBackError("GET messages: the response has no payload list", retryable=False)
@@ -343,7 +343,7 @@ class ChatwootAdapter(AdapterBase):
 
     @staticmethod
     def _sync_labels(api: HelpdeskAPI, path: str, note: Note) -> None:
-        data = _object(api.json("GET", f"{path}/labels"), "GET labels")
+        data = api.json_object("GET", f"{path}/labels")
         current = data.get("payload")
         if not isinstance(current, list) or not all(isinstance(label, str) for label in current):
             raise WriteBackError("GET labels: the response has no payload list of names", retryable=False)
@@ -354,7 +354,7 @@ class ChatwootAdapter(AdapterBase):
 
     @staticmethod
     def _set_attribute(api: HelpdeskAPI, path: str, field: str, level: str) -> None:
-        conversation = _object(api.json("GET", path), "GET conversation")
+        conversation = api.json_object("GET", path)
         attributes = conversation.get("custom_attributes")
         current = dict(attributes) if isinstance(attributes, Mapping) else {}
         if current.get(field) == level:
@@ -363,7 +363,7 @@ class ChatwootAdapter(AdapterBase):
         api.post(f"{path}/custom_attributes", json={"custom_attributes": current})
 
     def check(self, api: HelpdeskAPI) -> str:
-        me = _object(api.json("GET", "/api/v1/profile"), "GET /api/v1/profile")
+        me = api.json_object("GET", "/api/v1/profile")
         name = me.get("name") if isinstance(me.get("name"), str) else "unknown"
         ident = me.get("id") if isinstance(me.get("id"), int | str) else "?"
         return f"authenticated as agent {name} (user {ident})"
@@ -398,12 +398,6 @@ class ChatwootAdapter(AdapterBase):
             "deskguard_risk) and install with --option custom_field=<key>",
             "Run `deskguard integrations test <id> --ticket <conversation number>` to check the whole path",
         ]
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise WriteBackError(f"{where}: the response is not a JSON object", retryable=False)
-    return value
 
 
 def _sample_payload(ticket: Ticket, now: float) -> dict[str, Any]:

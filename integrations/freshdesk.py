@@ -225,12 +225,6 @@ def _api_key(integration: IntegrationConfig) -> str:
     return key
 
 
-def _json_object(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise WriteBackError(f"Freshdesk answered {what} with something other than a JSON object", retryable=False)
-    return value
-
-
 class FreshdeskAdapter(AdapterBase):
     provider = "freshdesk"
     title = "Freshdesk"
@@ -307,7 +301,7 @@ class FreshdeskAdapter(AdapterBase):
     def write_back(self, api: HelpdeskAPI, ref: str, note: Note, integration: IntegrationConfig) -> None:
         if not self._has_note(api, ref, note.marker):
             api.post(ticket_path(ref, "/notes"), json={"body": note.html, "private": True})
-        ticket = _json_object(api.json("GET", ticket_path(ref)), "the ticket")
+        ticket = api.json_object("GET", ticket_path(ref))
         self._set_tags(api, ref, ticket, note)
         field = str(integration.options.get("custom_field", "") or "").strip()
         if field:
@@ -349,7 +343,7 @@ class FreshdeskAdapter(AdapterBase):
         api.put(ticket_path(ref), json={"custom_fields": {field: level}})
 
     def check(self, api: HelpdeskAPI) -> str:
-        me = _json_object(api.json("GET", "/api/v2/agents/me"), "/agents/me")
+        me = api.json_object("GET", "/api/v2/agents/me")
         return f"authenticated as agent {str(me.get('id', '?'))[:40]}"
 
     def sample(self, integration: IntegrationConfig, ticket: Ticket, now: float) -> InboundRequest:

@@ -314,7 +314,7 @@ class FrontAdapter(AdapterBase):
         message_id = parsed.lookup.get("message_id", "")
         if parsed.ticket is None or not message_id or parsed.ticket.messages:
             return parsed
-        message = _object(api.json("GET", f"/messages/{quote(message_id, safe='')}"), "GET /messages")
+        message = api.json_object("GET", f"/messages/{quote(message_id, safe='')}")
         conversation = {
             "id": parsed.ref,
             "subject": parsed.ticket.subject,
@@ -345,7 +345,7 @@ class FrontAdapter(AdapterBase):
         path = f"/conversations/{quote(ref, safe='')}"
         if not any(note.marker in body for body in self._comment_bodies(api, path)):
             api.post(f"{path}/comments", json={"body": note.text})
-        conversation = _object(api.json("GET", path), f"GET {path}")
+        conversation = api.json_object("GET", path)
         self._sync_tags(api, path, conversation, note)
         field = str(integration.options.get("custom_field") or "").strip()
         if field:
@@ -361,7 +361,7 @@ class FrontAdapter(AdapterBase):
     def _pages(self, api: HelpdeskAPI, url: str, params: Mapping[str, Any] | None) -> Iterator[list[Any]]:
         """`_results` of up to MAX_PAGES pages, following `_pagination.next` only on the API host."""
         for _ in range(MAX_PAGES):
-            data = _object(api.json("GET", url, params=params), f"GET {url.split('?')[0]}")
+            data = api.json_object("GET", url, params=params)
             results = data.get("_results")
             if not isinstance(results, list):
                 raise WriteBackError(f"GET {url.split('?')[0]}: the response has no _results list", retryable=False)
@@ -395,7 +395,7 @@ class FrontAdapter(AdapterBase):
         ids = []
         for name in names:
             if name not in known:
-                made = _object(api.json("POST", "/company/tags", json={"name": name}), "POST /company/tags")
+                made = api.json_object("POST", "/company/tags", json={"name": name})
                 if not isinstance(made.get("id"), str):
                     raise WriteBackError("POST /company/tags: the response has no tag id", retryable=False)
                 known[name] = made["id"]
@@ -412,7 +412,7 @@ class FrontAdapter(AdapterBase):
         api.patch(path, json={"custom_fields": current})
 
     def check(self, api: HelpdeskAPI) -> str:
-        me = _object(api.json("GET", "/me"), "GET /me")
+        me = api.json_object("GET", "/me")
         name = me.get("name") if isinstance(me.get("name"), str) else ""
         ident = me.get("id") if isinstance(me.get("id"), str) else ""
         return f"authenticated as {name or 'Front company'} ({ident or 'unknown id'})"
@@ -448,12 +448,6 @@ class FrontAdapter(AdapterBase):
             "--option custom_field=<field name>",
             "Run `deskguard integrations test <id> --ticket <cnv_ id>` to check the whole path",
         ]
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise WriteBackError(f"{where}: the response is not a JSON object", retryable=False)
-    return value
 
 
 def _sample_event(ticket: Ticket, now: float) -> dict[str, Any]:

@@ -85,7 +85,7 @@ from pydantic import ValidationError
 from app.core.ticket import MAX_BODY_CHARS, MAX_MESSAGES, Message, Requester, Ticket
 from app.core.vocabulary import Channel
 from integrations.base import AdapterBase, body_digest
-from integrations.http import HelpdeskAPI, WriteBackError, parse_retry_after
+from integrations.http import HelpdeskAPI, WriteBackError
 from integrations.payload import html_to_text, is_deskguard_note, list_at, object_at, tags_of, text_at
 from integrations.protocol import CredentialField, InboundRequest, IntegrationConfig, Note, Parsed, PayloadError
 from integrations.signing import check_signature, hmac_base64, require_header, require_secret
@@ -242,40 +242,8 @@ def _checked(read: Callable[[], T], what: str) -> T:
         raise WriteBackError(f"{what}: unexpected response ({exc.message})", retryable=False) from None
 
 
-class HelpScoutAPI(HelpdeskAPI):
-    """HelpdeskAPI that also honours Help Scout's rate-limit header, X-RateLimit-Retry-After."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        data: Mapping[str, Any] | None = None,
-        content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        ok_statuses: tuple[int, ...] = (),
-    ) -> httpx.Response:
-        response = super().request(
-            method,
-            path,
-            json=json,
-            params=params,
-            data=data,
-            content=content,
-            headers=headers,
-            ok_statuses=(*ok_statuses, 429),
-        )
-        if response.status_code == 429 and 429 not in ok_statuses:
-            wait = response.headers.get("x-ratelimit-retry-after") or response.headers.get("retry-after")
-            raise WriteBackError(
-                f"{method} {path}: HTTP 429 (rate limited)",
-                retryable=True,
-                retry_after=parse_retry_after(wait),
-                status=429,
-            )
-        return response
+# Help Scout says how long to wait in X-RateLimit-Retry-After (https://developer.helpscout.com/mailbox-api/overview/rate-limiting/)
+RETRY_AFTER_HEADERS = ("x-ratelimit-retry-after", "retry-after")
 
 
 class HelpScoutAdapter(AdapterBase):
@@ -324,12 +292,17 @@ class HelpScoutAdapter(AdapterBase):
         app_secret = integration.credentials.get("app_secret", "")
         if not app_id or not app_secret:
             raise WriteBackError("the Help Scout app_id and app_secret credentials are not set", retryable=False)
-        plain = HelpScoutAPI(integration.api_base_url, http, headers={"Accept": "application/json"})
+        plain = HelpdeskAPI(
+            integration.api_base_url,
+            http,
+            headers={"Accept": "application/json"},
+            retry_after_headers=RETRY_AFTER_HEADERS,
+        )
         grant = {"grant_type": "client_credentials", "client_id": app_id, "client_secret": app_secret}
         answer = plain.json("POST", GRANT_PATH, json=grant)
         token = _checked(lambda: text_at(answer, "access_token", required=True), f"POST {GRANT_PATH}")
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        return HelpScoutAPI(integration.api_base_url, http, headers=headers)
+        return HelpdeskAPI(integration.api_base_url, http, headers=headers, retry_after_headers=RETRY_AFTER_HEADERS)
 
     def complete(self, parsed: Parsed, api: HelpdeskAPI) -> Parsed:
         """Read the threads when the body had none, and the customer's email when the body had none."""

@@ -60,6 +60,7 @@ class HelpdeskAPI:
         *,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
+        retry_after_headers: tuple[str, ...] = ("retry-after",),
     ) -> None:
         if not base_url.startswith(("https://", "http://")):
             raise WriteBackError(f"API base URL {base_url!r} is not an http(s) URL", retryable=False)
@@ -67,6 +68,7 @@ class HelpdeskAPI:
         self.http = http
         self.headers = dict(headers or {})
         self.auth = auth
+        self.retry_after_headers = retry_after_headers  # where the helpdesk says how long to wait on 429
 
     def url(self, path: str) -> str:
         if not path:
@@ -108,7 +110,8 @@ class HelpdeskAPI:
             return response
         where = f"{method} {path}: HTTP {status}"
         if status == 429:
-            after = parse_retry_after(response.headers.get("retry-after"))
+            wait = next((response.headers[h] for h in self.retry_after_headers if h in response.headers), None)
+            after = parse_retry_after(wait)
             raise WriteBackError(f"{where} (rate limited)", retryable=True, retry_after=after, status=status)
         if status >= 500 or status == 408:
             after = parse_retry_after(response.headers.get("retry-after"))
@@ -131,6 +134,13 @@ class HelpdeskAPI:
 
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
+
+    def json_object(self, method: str, path: str, **kwargs: Any) -> Mapping[str, Any]:
+        """The response body, which must be a JSON object (anything else is a permanent error)."""
+        value = self.json(method, path, **kwargs)
+        if not isinstance(value, Mapping):
+            raise WriteBackError(f"{method} {path}: the response is not a JSON object", retryable=False)
+        return value
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """The response body as JSON; a helpdesk answering 2xx with something else is a permanent error."""
