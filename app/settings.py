@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # Run an outbox worker thread inside each service process (the one-process embedded set-up;
     # production runs `deskguard worker` processes instead).
     embedded_worker: bool = False
+    # Outgoing mail (verification codes, "was this you?" notices)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "Deskguard <no-reply@deskguard.invalid>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:
