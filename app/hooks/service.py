@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,8 @@ from integrations.registry import adapter_for
 
 log = get_logger(__name__)
 MAX_STORED_PAYLOAD = 256 * 1024
+# A helpdesk's ticket or conversation id: it ends up in API paths, so no slashes and no dot segments.
+SAFE_REF = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._:@-]{1,200}")
 
 
 class HookResult(BaseModel):
@@ -202,8 +205,8 @@ def prepare(
         log.error("adapter_failed", provider=provider, step="parse", error=type(exc).__name__)
         error = PayloadError(f"the {adapter.title} payload could not be read", code="payload_invalid")
         return _rejected(session, row, config, adapter, delivery_id, request.body, error)
-    if parsed.ticket is not None and not parsed.ref:
-        error = PayloadError("the payload names no ticket or conversation id", code="payload_invalid")
+    if parsed.ticket is not None and not SAFE_REF.fullmatch(parsed.ref):
+        error = PayloadError("the payload names no usable ticket or conversation id", code="payload_invalid")
         return _rejected(session, row, config, adapter, delivery_id, request.body, error)
     return Prepared(config, adapter, delivery_id, parsed)
 

@@ -287,3 +287,12 @@ def test_head_probe_answers_for_an_installed_integration_only(client: TestClient
     assert client.head(f"/v1/hooks/generic/{generic.id}").status_code == 200
     assert client.head("/v1/hooks/generic/doesnotexist").status_code == 404
     assert client.head(f"/v1/hooks/zendesk/{generic.id}").status_code == 404
+
+
+@pytest.mark.parametrize("ticket_id", ["..", "../admin", "a/b", "T 1"])
+def test_ticket_ids_that_would_change_an_api_path_are_refused(
+    client: TestClient, generic: Installed, ticket_id: str
+) -> None:
+    response = deliver(client, generic, ticket(ticket_id))
+    assert response.status_code == 422
+    assert response.json()["code"] == "payload_invalid"
