@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # One-time codes by SMS: "dev" keeps codes in memory (development and tests only); "twilio"
+    # uses Twilio Verify (https://verify.twilio.com/v2/, HTTP Basic AccountSid:AuthToken).
+    sms_provider: Literal["dev", "twilio"] = "dev"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_verify_service_sid: str = ""
+    twilio_base_url: str = "https://verify.twilio.com"
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

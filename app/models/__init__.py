@@ -7,6 +7,7 @@ from app.models.integration import Delivery, Integration, OutboxItem
 from app.models.tenant import Tenant
 from app.models.ticket import Ticket
 from app.models.verification import VerificationEvent
+from app.models.verification_challenge import VerificationChallenge
 
 __all__ = [
     "Account",
@@ -18,5 +19,6 @@ __all__ = [
     "OutboxItem",
     "Tenant",
     "Ticket",
+    "VerificationChallenge",
     "VerificationEvent",
 ]
