@@ -18,6 +18,7 @@ from app.logging import configure_logging, get_logger
 from app.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
+from app.verification.attest_routes import router as attest_router
 from app.verification.routes import router as verification_router
 
 log = get_logger(__name__)
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(hooks_router)
     app.include_router(integrations_router)
     app.include_router(verification_router)
+    app.include_router(attest_router)
     # The last added runs outermost: every response, a 413 included, carries the request id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)

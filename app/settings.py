@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_verify_service_sid: str = ""
     twilio_base_url: str = "https://verify.twilio.com"
+    # "Was this you?" undo links (app/verification/undo.py): lifetime, and the HMAC key that signs
+    # them (empty: a key derived from jwt_secret, so rotating the JWT secret also voids old links).
+    undo_link_ttl_days: int = Field(default=7, ge=1, le=30)
+    undo_link_secret: str = ""
+    # How long a manager approval, a callback or an identity-document check counts as verification.
+    attestation_valid_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

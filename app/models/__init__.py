@@ -1,6 +1,8 @@
 """The ORM models, one concept per module. Importing this package registers every table on Base."""
 
 from app.models.account import Account, AccountContact
+from app.models.alert import Alert, UndoLink
+from app.models.approval import ApprovalRequest
 from app.models.assessment import Assessment
 from app.models.audit import AuditEntry
 from app.models.integration import Delivery, Integration, OutboxItem
@@ -12,6 +14,8 @@ from app.models.verification_challenge import VerificationChallenge
 __all__ = [
     "Account",
     "AccountContact",
+    "Alert",
+    "ApprovalRequest",
     "Assessment",
     "AuditEntry",
     "Delivery",
@@ -19,6 +23,7 @@ __all__ = [
     "OutboxItem",
     "Tenant",
     "Ticket",
+    "UndoLink",
     "VerificationChallenge",
     "VerificationEvent",
 ]
