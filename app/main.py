@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.accounts.routes import router as accounts_router
 from app.assessments.routes import router as assessments_router
+from app.banner.routes import router as banner_router
 from app.error_handlers import install_error_handlers
 from app.health.routes import router as health_router
 from app.hooks.routes import router as hooks_router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(integrations_router)
     app.include_router(verification_router)
     app.include_router(attest_router)
+    app.include_router(banner_router)
     # The last added runs outermost: every response, a 413 included, carries the request id.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     undo_link_secret: str = ""
     # How long a manager approval, a callback or an identity-document check counts as verification.
     attestation_valid_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # The agent banner (app/banner): session lifetime and which helpdesk origins may frame it.
+    banner_session_seconds: int = Field(default=900, ge=60, le=3600)
+    banner_frame_ancestors: list[str] = Field(
+        default_factory=lambda: [
+            "https://*.zendesk.com",
+            "https://*.freshdesk.com",
+            "https://*.helpscout.net",
+            "https://app.frontapp.com",
+        ]
+    )
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

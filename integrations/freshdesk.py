@@ -231,6 +231,7 @@ class FreshdeskAdapter(AdapterBase):
     credential_fields = (
         CredentialField("domain", "Your Freshdesk subdomain: acme for https://acme.freshdesk.com", secret=False),
         CredentialField("api_key", "API key of the agent Deskguard writes as (Profile settings > View API key)"),
+        CredentialField("banner_app_secret", "the sidebar app's HS256 shared secret (optional)", required=False),
     )
     signing_key_from = "deskguard"
     option_names = ("secret_in",)

@@ -338,9 +338,16 @@ class ZendeskAdapter(AdapterBase):
             "signing secret of a second Zendesk webhook sending to this integration (optional)",
             required=False,
         ),
+        CredentialField(
+            "zendesk_app_public_key",
+            "the sidebar app's signed-URL public key (PEM) for the banner: zendesk_app_public_key=@key.pem",
+            required=False,
+            secret=False,
+        ),
+        CredentialField("banner_app_secret", "the sidebar app's HS256 shared secret (optional)", required=False),
     )
     signing_key_from = "vendor"
-    option_names = ()
+    option_names = ("zendesk_app_issuer", "zendesk_app_audience")  # the banner's signed-URL claims
 
     # -- setup -----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """`deskguard integrations ...` (install, inspect, test, retry) and `deskguard worker` (the outbox).
 
-Credential values may be given as `name=value`, `name=@/path/to/file` (the file's first line), or
+Credential values may be given as `name=value`, `name=@/path/to/file` (the file, trimmed: a token or a PEM key), or
 `name=env:VARIABLE`, so that tokens need not appear in shell history.
 """
 
@@ -40,9 +40,12 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 def _resolve(name: str, value: str, what: str) -> str:
     if value.startswith("@"):
         try:
-            return Path(value[1:]).read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, IndexError):
-            raise _fail(f"--{what} {name}: cannot read the first line of {value[1:]!r}") from None
+            text = Path(value[1:]).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise _fail(f"--{what} {name}: cannot read {value[1:]!r}") from None
+        if not text:
+            raise _fail(f"--{what} {name}: {value[1:]!r} is empty")
+        return text
     if value.startswith("env:"):
         found = os.environ.get(value[4:])
         if found is None:
@@ -297,6 +300,20 @@ def keygen() -> None:
     from app.integrations.crypto import new_key
 
     typer.echo(new_key())
+
+
+@integrations_cli.command("package")
+def package(
+    provider: Annotated[str, typer.Argument(help="zendesk or freshdesk")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the zip")] = Path("dist"),
+) -> None:
+    """Build the helpdesk app zip an admin uploads (Zendesk, Freshdesk)."""
+    from app.banner.package import build_package
+
+    try:
+        typer.echo(str(build_package(provider, out)))
+    except DeskguardError as exc:
+        raise _fail(exc.message) from None
 
 
 def worker_command(

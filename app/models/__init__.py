@@ -5,6 +5,7 @@ from app.models.alert import Alert, UndoLink
 from app.models.approval import ApprovalRequest
 from app.models.assessment import Assessment
 from app.models.audit import AuditEntry
+from app.models.feedback import Feedback
 from app.models.integration import Delivery, Integration, OutboxItem
 from app.models.tenant import Tenant
 from app.models.ticket import Ticket
@@ -19,6 +20,7 @@ __all__ = [
     "Assessment",
     "AuditEntry",
     "Delivery",
+    "Feedback",
     "Integration",
     "OutboxItem",
     "Tenant",

@@ -531,4 +531,4 @@ def test_fake_contract(fake: Fake) -> None:
     fake.add_ticket("77", ticket)
     assert fake.notes("77") == [] and fake.tags("77") == {"vip"} and fake.field_value("77") is None
     assert ADAPTER.provider == fake_module.PROVIDER
-    assert set(fake_module.CREDENTIALS) == {f.name for f in ADAPTER.credential_fields}
+    assert set(fake_module.CREDENTIALS) == {f.name for f in ADAPTER.credential_fields if f.required}

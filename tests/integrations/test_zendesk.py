@@ -768,7 +768,9 @@ def test_setup_steps_name_the_webhook_url_and_the_secret() -> None:
     assert "zen:event-type:ticket.created" in text
     assert "Signing secret" in text
     assert ADAPTER.signing_key_from == "vendor"
-    assert {f.name for f in ADAPTER.credential_fields} == {*CREDENTIALS, "second_signing_secret"}
+    assert {f.name for f in ADAPTER.credential_fields} == {
+        *CREDENTIALS, "second_signing_secret", "zendesk_app_public_key", "banner_app_secret"
+    }
 
 
 def test_the_guide_shows_exactly_the_template_the_adapter_parses() -> None:
