@@ -15,7 +15,7 @@ from app.models.audit import AuditEntry
 from app.models.verification import VerificationEvent
 from app.models.verification_challenge import VerificationChallenge
 from app.settings import Settings
-from tests.verification.conftest import Inbox
+from tests.smtp import Inbox
 
 Auth = Callable[..., dict[str, str]]
 ON_FILE = "jamie.moore@example.com"

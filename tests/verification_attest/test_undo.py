@@ -17,7 +17,8 @@ from app.main import create_app
 from app.models.alert import UndoLink
 from app.runtime import Runtime
 from app.settings import Settings
-from tests.verification_attest.conftest import PUBLIC_URL, Inbox
+from tests.smtp import Inbox
+from tests.verification_attest.conftest import PUBLIC_URL
 
 Auth = Callable[..., dict[str, str]]
 AuditLog = Callable[[str], list[tuple[str, str, dict[str, Any]]]]
