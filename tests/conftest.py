@@ -12,6 +12,7 @@ Fixtures: `db_backend` ("sqlite" | "postgresql"), `db_url` (migrated, session-wi
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.core.engine import Assessor
@@ -26,6 +28,7 @@ from app.db import make_engine, migrate
 from app.settings import get_settings
 
 POSTGRES_URL_VAR = "DESKGUARD_TEST_POSTGRES_URL"
+DROP_ATTEMPTS = 20
 BACKENDS = ["sqlite", "postgresql"] if os.environ.get(POSTGRES_URL_VAR) else ["sqlite"]
 
 
@@ -46,9 +49,18 @@ def _create_postgres_database() -> tuple[str, Callable[[], None]]:
     url = make_url(os.environ[POSTGRES_URL_VAR]).set(database=name)
 
     def drop() -> None:
+        # An autovacuum worker (a superuser backend) may be busy in the database for a moment; FORCE
+        # cannot terminate it for a non-superuser role, so try again briefly.
         try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for attempt in range(DROP_ATTEMPTS):
+                try:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    return
+                except DBAPIError:
+                    if attempt == DROP_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.5)
         finally:
             admin.dispose()
 
